@@ -1,0 +1,1 @@
+//! Builds genops plugins from Rust, C, Python and JavaScript sources into components.

@@ -1,0 +1,2 @@
+//! The `genops` command line.
+fn main() {}

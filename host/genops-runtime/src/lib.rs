@@ -1,0 +1,1 @@
+//! The genops plugin runtime.

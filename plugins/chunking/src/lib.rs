@@ -1,0 +1,1 @@
+//! Chunking algorithms shared by the built-in chunker plugins, usable natively too.

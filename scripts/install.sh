@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything genops needs on a fresh Debian 12 machine: the Debian packages of the
+# Wasm guest toolchains, componentize-py, componentize-js, and wit-bindgen's C generator.
+# Safe to run again: each step is skipped when what it installs is already there.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Rust guests: Debian's rustc 1.96 ships the std sources needed for -Zbuild-std and the
+# wasm32 linker; C guests: clang 19 and wasi-libc. rustup cannot fetch wasm targets here.
+debs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc clang-19)
+missing=()
+for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  sudo_if_needed apt-get update -q
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+# Python guests.
+if ! python3 -m pip show componentize-py 2>/dev/null | grep -q '^Version: 0.25.1$'; then
+  step "installing componentize-py"
+  python3 -m pip install -q componentize-py==0.25.1
+fi
+
+# JavaScript guests: componentize-js, pinned by sdk/js/package-lock.json.
+if [ ! -d sdk/js/node_modules/@bytecodealliance/componentize-js ]; then
+  step "installing componentize-js"
+  (cd sdk/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# C guests: wit-bindgen's C generator.
+if [ "$(wit-bindgen --version 2>/dev/null | awk '{print $2}')" != "0.63.0" ]; then
+  step "installing wit-bindgen-cli 0.63.0 (about five minutes, once)"
+  cargo install --quiet --locked wit-bindgen-cli --version 0.63.0
+fi
+
+# Native models: ONNX Runtime's library comes from its PyPI wheel (loaded at run time).
+step "toolchains ready"

@@ -1,0 +1,1 @@
+//! A chunker that misbehaves on purpose, for the host's sandbox tests.
