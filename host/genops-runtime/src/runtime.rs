@@ -1,0 +1,532 @@
+//! The engine, the linker and loading: bytes in, a checked and pre-instantiated plugin out.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use genops_manifest::{Kind, Manifest};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::bindings;
+use crate::host::HostState;
+use crate::plugin::{CallLimits, Plugin, PluginInner, Pre};
+use crate::{Allocator, Error, PluginId, RuntimeConfig, WORLD_VERSION};
+
+/// The plugin host: one wasmtime engine, one linker with the host imports, an optional
+/// on-disk cache of compiled components, and a thread that drives deadlines.
+///
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<RuntimeInner>,
+}
+
+pub(crate) struct RuntimeInner {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) config: RuntimeConfig,
+    cache_dir: Option<PathBuf>,
+    engine_key: String,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for RuntimeInner {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// How a component was turned into machine code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadSource {
+    /// Compiled now (and written to the cache, if there is one).
+    Compiled,
+    /// Read from the precompiled cache.
+    Cache,
+}
+
+/// What `genops plugin inspect` shows of a component, read without compiling it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inspection {
+    /// `sha256:<hex>` of the component bytes: the plugin's identity.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: usize,
+    /// The plugin kind its exports say, if it exports a genops plugin interface.
+    pub kind: Option<Kind>,
+    /// The `genops:plugin` version of that export.
+    pub world: Option<semver::Version>,
+    /// Top-level export names.
+    pub exports: Vec<String>,
+    /// Top-level import names.
+    pub imports: Vec<String>,
+}
+
+impl Runtime {
+    /// Creates a runtime. `cache_dir` holds compiled components; `None` compiles every time.
+    pub fn new(config: RuntimeConfig, cache_dir: Option<PathBuf>) -> Result<Runtime, Error> {
+        config.validate()?;
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(config.fuel)
+            .max_wasm_stack(config.max_wasm_stack_kib * 1024);
+        if config.allocator == Allocator::Pooling {
+            let mut pool = PoolingAllocationConfig::new();
+            let instances = config.pool_instances;
+            // Components built by componentize-py and componentize-js hold a dozen core
+            // instances, several memories and large function tables; size the pool for them.
+            pool.total_component_instances(instances)
+                .total_core_instances(instances * 16)
+                .total_memories(instances * 4)
+                .total_tables(instances * 8)
+                .total_stacks(0)
+                .max_core_instances_per_component(64)
+                .max_memories_per_component(8)
+                .max_tables_per_component(16)
+                .max_memories_per_module(1)
+                .max_tables_per_module(4)
+                .table_elements(config.pool_table_elements)
+                .max_component_instance_size(4 << 20)
+                .max_core_instance_size(4 << 20)
+                .max_memory_size((config.max_memory_mb as usize) << 20)
+                .linear_memory_keep_resident(1 << 20)
+                .table_keep_resident(64 << 10);
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&wasm).map_err(|e| Error::Engine(format!("{e:#}")))?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        bindings::logging::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        bindings::config::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Engine(format!("{e:#}")))?;
+
+        let engine_key = {
+            let mut hasher = Sha256Hasher::default();
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+            hex::encode(&hasher.0.finalize()[..8])
+        };
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(
+            engine.clone(),
+            Duration::from_millis(config.epoch_tick_ms),
+            stop_ticker.clone(),
+        );
+
+        Ok(Runtime {
+            inner: Arc::new(RuntimeInner {
+                engine,
+                linker,
+                config,
+                cache_dir,
+                engine_key,
+                stop_ticker,
+            }),
+        })
+    }
+
+    /// The runtime's settings.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    /// Loads a plugin folder: `genops-plugin.toml` and the component it names.
+    pub fn load_dir(&self, dir: &Path) -> Result<Plugin, Error> {
+        let manifest_path = dir.join(genops_manifest::FILE_NAME);
+        let manifest = Manifest::from_file(&manifest_path)?;
+        let component_path = dir.join(manifest.component_file());
+        let bytes =
+            std::fs::read(&component_path).map_err(|e| Error::io("cannot read", &component_path, e))?;
+        self.load_bytes(&bytes, Some(manifest), &component_path.display().to_string())
+    }
+
+    /// Loads a component file. Without a manifest, the plugin's name is the file stem, its
+    /// version `0.0.0`, and its kind and world are read from its exports.
+    pub fn load_file(&self, path: &Path, manifest: Option<Manifest>) -> Result<Plugin, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+        self.load_bytes(&bytes, manifest, &path.display().to_string())
+    }
+
+    /// Loads component bytes. `source_name` names them in errors.
+    pub fn load_bytes(
+        &self,
+        bytes: &[u8],
+        manifest: Option<Manifest>,
+        source_name: &str,
+    ) -> Result<Plugin, Error> {
+        let started = Instant::now();
+        let inspection = inspect_bytes(bytes, source_name)?;
+        let (kind, world) = match (inspection.kind, &inspection.world) {
+            (Some(kind), Some(world)) => (kind, world.clone()),
+            _ => {
+                return Err(Error::UnsupportedWorld {
+                    source_name: source_name.to_string(),
+                    exports: inspection.exports,
+                    accepted: accepted_exports(),
+                })
+            }
+        };
+        let manifest = match manifest {
+            Some(m) => {
+                if m.kind != kind {
+                    return Err(Error::WrongKind {
+                        source_name: source_name.to_string(),
+                        expected: m.kind,
+                        expected_by: "its manifest",
+                        found: kind,
+                    });
+                }
+                m
+            }
+            None => synthesized_manifest(source_name, kind, &world)?,
+        };
+        let id = PluginId {
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            digest: inspection.digest.clone(),
+        };
+        let limits = self.call_limits(&manifest)?;
+
+        let (component, load_source) = self.compile(bytes, &inspection.digest, source_name)?;
+        let instance_pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| Error::Link {
+                source_name: source_name.to_string(),
+                message: format!("{e:#}"),
+            })?;
+        let typed = |e: wasmtime::Error| Error::UnsupportedWorld {
+            source_name: source_name.to_string(),
+            exports: vec![format!(
+                "genops:plugin/{kind}@{world} with different types ({e:#})"
+            )],
+            accepted: accepted_exports(),
+        };
+        let pre = match kind {
+            Kind::Chunker => Pre::Chunker(
+                bindings::chunker::ChunkerPluginPre::new(instance_pre).map_err(typed)?,
+            ),
+            Kind::Retriever => Pre::Retriever(
+                bindings::retriever::RetrieverPluginPre::new(instance_pre).map_err(typed)?,
+            ),
+            Kind::Evaluator => Pre::Evaluator(
+                bindings::evaluator::EvaluatorPluginPre::new(instance_pre).map_err(typed)?,
+            ),
+            Kind::Guardrail => Pre::Guardrail(
+                bindings::guardrail::GuardrailPluginPre::new(instance_pre).map_err(typed)?,
+            ),
+        };
+        if manifest.limits.fuel.is_some() && !self.inner.config.fuel {
+            tracing::warn!(plugin = %id, "the manifest sets limits.fuel but the host runs without fuel metering (runtime.fuel = false); only the deadline and memory cap apply");
+        }
+        Ok(Plugin {
+            inner: Arc::new(PluginInner {
+                id,
+                manifest,
+                kind,
+                world,
+                limits,
+                pre,
+                runtime: self.clone(),
+                load_source,
+                load_time: started.elapsed(),
+                size: bytes.len(),
+            }),
+        })
+    }
+
+    fn call_limits(&self, manifest: &Manifest) -> Result<CallLimits, Error> {
+        let c = &self.inner.config;
+        let ceiling = |limit: &'static str,
+                       asked: Option<u64>,
+                       default: u64,
+                       allowed: u64,
+                       setting: &'static str| {
+            match asked {
+                Some(asked) if asked > allowed => Err(Error::LimitAboveCeiling {
+                    plugin: format!("{}@{}", manifest.name, manifest.version),
+                    limit,
+                    asked,
+                    allowed,
+                    setting,
+                }),
+                Some(asked) => Ok(asked),
+                None => Ok(default),
+            }
+        };
+        let memory_mb = ceiling(
+            "memory-mb",
+            manifest.limits.memory_mb,
+            c.default_memory_mb,
+            c.max_memory_mb,
+            "max-memory-mb",
+        )?;
+        let timeout_ms = ceiling(
+            "timeout-ms",
+            manifest.limits.timeout_ms,
+            c.default_timeout_ms,
+            c.max_timeout_ms,
+            "max-timeout-ms",
+        )?;
+        let fuel = if c.fuel {
+            Some(ceiling(
+                "fuel",
+                manifest.limits.fuel,
+                c.default_fuel,
+                c.max_fuel,
+                "max-fuel",
+            )?)
+        } else {
+            None
+        };
+        Ok(CallLimits {
+            memory_bytes: memory_mb << 20,
+            timeout: Duration::from_millis(timeout_ms),
+            fuel,
+        })
+    }
+
+    /// Compiles a component, or reads it from the cache keyed by its digest and the
+    /// engine's settings (a cached artifact from other settings would not load).
+    fn compile(
+        &self,
+        bytes: &[u8],
+        digest: &str,
+        source_name: &str,
+    ) -> Result<(Component, LoadSource), Error> {
+        let engine = &self.inner.engine;
+        let cached = self.inner.cache_dir.as_ref().map(|dir| {
+            let hex = digest.trim_start_matches("sha256:");
+            dir.join(format!("{hex}-{}.cwasm", self.inner.engine_key))
+        });
+        if let Some(path) = &cached {
+            if path.is_file() {
+                match deserialize_cached(engine, path) {
+                    Ok(component) => return Ok((component, LoadSource::Cache)),
+                    Err(e) => tracing::warn!(
+                        path = %path.display(),
+                        "ignoring unreadable compiled artifact, compiling again: {e:#}"
+                    ),
+                }
+            }
+        }
+        let component = Component::new(engine, bytes).map_err(|e| Error::Compile {
+            source_name: source_name.to_string(),
+            message: format!("{e:#}"),
+        })?;
+        if let Some(path) = &cached {
+            if let Err(e) = write_cache(&component, path) {
+                tracing::warn!(path = %path.display(), "cannot cache the compiled component: {e}");
+            }
+        }
+        Ok((component, LoadSource::Compiled))
+    }
+}
+
+/// Reads a component's identity and interface names without compiling it.
+pub fn inspect_bytes(bytes: &[u8], source_name: &str) -> Result<Inspection, Error> {
+    if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {
+        return Err(Error::NotWasm {
+            source_name: source_name.to_string(),
+        });
+    }
+    if wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(Error::CoreModule {
+            source_name: source_name.to_string(),
+        });
+    }
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+    let mut exports = Vec::new();
+    let mut imports = Vec::new();
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| Error::Compile {
+            source_name: source_name.to_string(),
+            message: format!("malformed component: {e}"),
+        })?;
+        use wasmparser::Payload;
+        match payload {
+            Payload::Version { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentExportSection(section) if depth == 1 => {
+                for export in section {
+                    let export = export.map_err(|e| Error::Compile {
+                        source_name: source_name.to_string(),
+                        message: format!("malformed export section: {e}"),
+                    })?;
+                    exports.push(export.name.name.to_string());
+                }
+            }
+            Payload::ComponentImportSection(section) if depth == 1 => {
+                for import in section {
+                    let import = import.map_err(|e| Error::Compile {
+                        source_name: source_name.to_string(),
+                        message: format!("malformed import section: {e}"),
+                    })?;
+                    imports.push(import.name.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let (kind, world) = exports
+        .iter()
+        .find_map(|name| supported_export(name))
+        .map_or((None, None), |(k, v)| (Some(k), Some(v)));
+    Ok(Inspection {
+        digest,
+        size: bytes.len(),
+        kind,
+        world,
+        exports,
+        imports,
+    })
+}
+
+/// `genops:plugin/<kind>@<version>` with a version this host implements.
+fn supported_export(name: &str) -> Option<(Kind, semver::Version)> {
+    let rest = name.strip_prefix("genops:plugin/")?;
+    let (kind, version) = rest.split_once('@')?;
+    let kind = Kind::parse(kind)?;
+    let version = semver::Version::parse(version).ok()?;
+    let host = semver::Version::parse(WORLD_VERSION).expect("valid world version");
+    // While the major version is 0, a minor bump may break; patches only add (`@since`).
+    (version.major == host.major && version.minor == host.minor && version.patch <= host.patch)
+        .then_some((kind, version))
+}
+
+fn accepted_exports() -> Vec<String> {
+    Kind::ALL
+        .iter()
+        .map(|k| format!("genops:plugin/{k}@{WORLD_VERSION}"))
+        .collect()
+}
+
+fn synthesized_manifest(
+    source_name: &str,
+    kind: Kind,
+    world: &semver::Version,
+) -> Result<Manifest, Error> {
+    let stem = Path::new(source_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin");
+    let name: String = stem
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '-',
+        })
+        .collect();
+    let name = name.trim_matches('-');
+    let name = if name.is_empty() { "plugin" } else { name };
+    Ok(Manifest::from_toml_str(&format!(
+        "name = \"{name}\"\nversion = \"0.0.0\"\nkind = \"{kind}\"\nworld = \"{world}\"\n"
+    ))?)
+}
+
+#[allow(unsafe_code)]
+fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the cache directory is written only by this runtime (`write_cache`), through a
+    // temporary file and an atomic rename, so the file is a whole artifact produced by
+    // `Component::serialize`; wasmtime itself checks that it matches this engine's version
+    // and settings and refuses it otherwise.
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+fn write_cache(component: &Component, path: &Path) -> std::io::Result<()> {
+    let bytes = component.serialize().map_err(std::io::Error::other)?;
+    let dir = path.parent().expect("cache path has a parent");
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile_in(dir)?;
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    Ok(dir.join(format!(".tmp-{}-{nanos}", std::process::id())))
+}
+
+fn spawn_epoch_ticker(engine: Engine, tick: Duration, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("genops-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                engine.increment_epoch();
+            }
+        })
+        .expect("the epoch thread starts");
+}
+
+/// Feeds `Hash` output into SHA-256 so the cache key is stable across processes.
+#[derive(Default)]
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supported_exports_follow_semver_of_0_x() {
+        assert!(supported_export("genops:plugin/chunker@0.1.0").is_some());
+        assert!(supported_export("genops:plugin/guardrail@0.1.0").is_some());
+        assert!(supported_export("genops:plugin/chunker@0.2.0").is_none());
+        assert!(supported_export("genops:plugin/chunker@1.0.0").is_none());
+        assert!(supported_export("genops:plugin/splitter@0.1.0").is_none());
+        assert!(supported_export("other:plugin/chunker@0.1.0").is_none());
+    }
+
+    #[test]
+    fn garbage_is_not_wasm() {
+        let err = inspect_bytes(b"hello world", "x.wasm").unwrap_err();
+        assert!(matches!(err, Error::NotWasm { .. }), "{err}");
+    }
+
+    #[test]
+    fn core_modules_are_named_as_such() {
+        let module = wat::parse_str("(module)").unwrap();
+        let err = inspect_bytes(&module, "m.wasm").unwrap_err();
+        assert!(matches!(err, Error::CoreModule { .. }), "{err}");
+        assert!(err.to_string().contains("not a component"), "{err}");
+    }
+
+    #[test]
+    fn manifests_are_synthesized_from_file_names() {
+        let m = synthesized_manifest("dir/My_Plugin.wasm", Kind::Chunker, &"0.1.0".parse().unwrap())
+            .unwrap();
+        assert_eq!(m.name, "my-plugin");
+        assert_eq!(m.kind, Kind::Chunker);
+    }
+}
