@@ -1,1 +1,7 @@
-//! Integration tests.
+//! Integration tests: real components built from this repository, loaded by the real host.
+
+mod builtins;
+mod hot_swap;
+mod languages;
+mod loading;
+mod sandbox;

@@ -9,8 +9,15 @@ pub struct Paragraph;
 
 impl Chunker for Paragraph {
     fn describe() -> PluginInfo {
-        PluginInfo::new("paragraph", "one chunk per paragraph (a run of non-blank lines)")
-            .option("min-bytes", "paragraphs shorter than this are skipped", Some("1"))
+        PluginInfo::new(
+            "paragraph",
+            "one chunk per paragraph (a run of non-blank lines)",
+        )
+        .option(
+            "min-bytes",
+            "paragraphs shorter than this are skipped",
+            Some("1"),
+        )
     }
 
     fn split(doc: Document) -> Result<Vec<Chunk>, PluginError> {

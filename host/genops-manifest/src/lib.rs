@@ -363,7 +363,8 @@ fn valid_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = "name = \"x\"\nversion = \"1.2.3\"\nkind = \"chunker\"\nworld = \"0.1.0\"\n";
+    const MINIMAL: &str =
+        "name = \"x\"\nversion = \"1.2.3\"\nkind = \"chunker\"\nworld = \"0.1.0\"\n";
 
     #[test]
     fn minimal_manifest_takes_defaults() {
@@ -389,8 +390,9 @@ mod tests {
 
     #[test]
     fn missing_field_is_named() {
-        let err = Manifest::from_toml_str("name = \"x\"\nversion = \"1.0.0\"\nkind = \"chunker\"\n")
-            .unwrap_err();
+        let err =
+            Manifest::from_toml_str("name = \"x\"\nversion = \"1.0.0\"\nkind = \"chunker\"\n")
+                .unwrap_err();
         assert!(err.to_string().contains("missing field `world`"), "{err}");
     }
 
@@ -398,15 +400,24 @@ mod tests {
     fn unknown_kind_lists_the_accepted_ones() {
         let err = Manifest::from_toml_str(&MINIMAL.replace("chunker", "splitter")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("splitter") && text.contains("retriever"), "{text}");
+        assert!(
+            text.contains("splitter") && text.contains("retriever"),
+            "{text}"
+        );
     }
 
     #[test]
     fn bad_names_and_paths_are_refused() {
         for (manifest, field) in [
             (MINIMAL.replace("\"x\"", "\"Bad Name\""), "`name`"),
-            (format!("{MINIMAL}component = \"../escape.wasm\"\n"), "`component`"),
-            (format!("{MINIMAL}[limits]\ntimeout-ms = 0\n"), "`limits.timeout-ms`"),
+            (
+                format!("{MINIMAL}component = \"../escape.wasm\"\n"),
+                "`component`",
+            ),
+            (
+                format!("{MINIMAL}[limits]\ntimeout-ms = 0\n"),
+                "`limits.timeout-ms`",
+            ),
         ] {
             let err = Manifest::from_toml_str(&manifest).unwrap_err();
             assert!(err.to_string().contains(field), "{err}");
@@ -429,8 +440,8 @@ mod tests {
 
     #[test]
     fn build_section_is_checked_per_language() {
-        let err = Manifest::from_toml_str(&format!("{MINIMAL}[build]\nlanguage = \"c\"\n"))
-            .unwrap_err();
+        let err =
+            Manifest::from_toml_str(&format!("{MINIMAL}[build]\nlanguage = \"c\"\n")).unwrap_err();
         assert!(err.to_string().contains("build.sources"), "{err}");
         let err = Manifest::from_toml_str(&format!("{MINIMAL}[build]\nlanguage = \"python\"\n"))
             .unwrap_err();

@@ -84,7 +84,8 @@ impl Catalog {
         std::fs::write(staging.join(FILE_NAME), installed_manifest.to_toml_string())
             .map_err(|e| Error::io("cannot write", staging.join(FILE_NAME), e))?;
         if target.exists() {
-            std::fs::remove_dir_all(&target).map_err(|e| Error::io("cannot replace", &target, e))?;
+            std::fs::remove_dir_all(&target)
+                .map_err(|e| Error::io("cannot replace", &target, e))?;
         }
         std::fs::rename(&staging, &target).map_err(|e| Error::io("cannot install", &target, e))?;
         Ok(Installed {
@@ -112,7 +113,10 @@ impl Catalog {
             };
             for version_dir in versions.flatten() {
                 let dir = version_dir.path();
-                if dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                if dir
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
                     continue;
                 }
                 match read_installed(&dir) {

@@ -129,7 +129,10 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         let err = toml::from_str::<RuntimeConfig>("max-memroy-mb = 3").unwrap_err();
-        assert!(err.to_string().contains("unknown field `max-memroy-mb`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `max-memroy-mb`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -282,7 +282,13 @@ impl Session {
             // The instance may be in any state after a trap; it is dropped here.
             Err(e) => {
                 let inner = &self.plugin.inner;
-                Err(classify(&inner.id, &inner.limits, e, &live.store, &live.stderr))
+                Err(classify(
+                    &inner.id,
+                    &inner.limits,
+                    e,
+                    &live.store,
+                    &live.stderr,
+                ))
             }
         }
     }
@@ -467,20 +473,28 @@ mod tests {
 
     #[test]
     fn chunks_inside_the_document_pass() {
-        let chunks = check_chunks(&id(), "héllo", vec![chunk(0, 1), chunk(1, 3), chunk(3, 6)]).unwrap();
+        let chunks =
+            check_chunks(&id(), "héllo", vec![chunk(0, 1), chunk(1, 3), chunk(3, 6)]).unwrap();
         assert_eq!(chunks.len(), 3);
     }
 
     #[test]
     fn offsets_past_the_end_are_refused() {
         let err = check_chunks(&id(), "abc", vec![chunk(0, 4)]).unwrap_err();
-        assert!(err.to_string().contains("past the end of the document (3 bytes)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("past the end of the document (3 bytes)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn offsets_inside_a_character_are_refused() {
         let err = check_chunks(&id(), "héllo", vec![chunk(0, 2)]).unwrap_err();
-        assert!(err.to_string().contains("inside a UTF-8 character"), "{err}");
+        assert!(
+            err.to_string().contains("inside a UTF-8 character"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -73,9 +73,12 @@ impl Registry {
             name: name.to_string(),
             available,
         })?;
-        let previous = entry.previous.pop().ok_or_else(|| Error::NothingToRollBack {
-            name: name.to_string(),
-        })?;
+        let previous = entry
+            .previous
+            .pop()
+            .ok_or_else(|| Error::NothingToRollBack {
+                name: name.to_string(),
+            })?;
         let dropped = std::mem::replace(&mut entry.active, previous);
         tracing::info!(from = %dropped.id(), to = %entry.active.id(), "plugin rolled back");
         Ok(entry.active.clone())

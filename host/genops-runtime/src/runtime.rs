@@ -149,9 +149,13 @@ impl Runtime {
         let manifest_path = dir.join(genops_manifest::FILE_NAME);
         let manifest = Manifest::from_file(&manifest_path)?;
         let component_path = dir.join(manifest.component_file());
-        let bytes =
-            std::fs::read(&component_path).map_err(|e| Error::io("cannot read", &component_path, e))?;
-        self.load_bytes(&bytes, Some(manifest), &component_path.display().to_string())
+        let bytes = std::fs::read(&component_path)
+            .map_err(|e| Error::io("cannot read", &component_path, e))?;
+        self.load_bytes(
+            &bytes,
+            Some(manifest),
+            &component_path.display().to_string(),
+        )
     }
 
     /// Loads a component file. Without a manifest, the plugin's name is the file stem, its
@@ -202,14 +206,14 @@ impl Runtime {
         let limits = self.call_limits(&manifest)?;
 
         let (component, load_source) = self.compile(bytes, &inspection.digest, source_name)?;
-        let instance_pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| Error::Link {
-                source_name: source_name.to_string(),
-                message: format!("{e:#}"),
-            })?;
+        let instance_pre =
+            self.inner
+                .linker
+                .instantiate_pre(&component)
+                .map_err(|e| Error::Link {
+                    source_name: source_name.to_string(),
+                    message: format!("{e:#}"),
+                })?;
         let typed = |e: wasmtime::Error| Error::UnsupportedWorld {
             source_name: source_name.to_string(),
             exports: vec![format!(
@@ -218,9 +222,9 @@ impl Runtime {
             accepted: accepted_exports(),
         };
         let pre = match kind {
-            Kind::Chunker => Pre::Chunker(
-                bindings::chunker::ChunkerPluginPre::new(instance_pre).map_err(typed)?,
-            ),
+            Kind::Chunker => {
+                Pre::Chunker(bindings::chunker::ChunkerPluginPre::new(instance_pre).map_err(typed)?)
+            }
             Kind::Retriever => Pre::Retriever(
                 bindings::retriever::RetrieverPluginPre::new(instance_pre).map_err(typed)?,
             ),
@@ -443,11 +447,15 @@ fn synthesized_manifest(
 
 #[allow(unsafe_code)]
 fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // The artifact is read into memory rather than mapped: a mapped file that someone
+    // truncates or rewrites in place (a cleanup script, a full disk) would crash the host
+    // with SIGBUS, while a copy stays valid for the life of the plugin.
+    let bytes = std::fs::read(path)?;
     // SAFETY: the cache directory is written only by this runtime (`write_cache`), through a
     // temporary file and an atomic rename, so the file is a whole artifact produced by
     // `Component::serialize`; wasmtime itself checks that it matches this engine's version
     // and settings and refuses it otherwise.
-    unsafe { Component::deserialize_file(engine, path) }
+    unsafe { Component::deserialize(engine, &bytes) }
 }
 
 fn write_cache(component: &Component, path: &Path) -> std::io::Result<()> {
@@ -524,8 +532,12 @@ mod tests {
 
     #[test]
     fn manifests_are_synthesized_from_file_names() {
-        let m = synthesized_manifest("dir/My_Plugin.wasm", Kind::Chunker, &"0.1.0".parse().unwrap())
-            .unwrap();
+        let m = synthesized_manifest(
+            "dir/My_Plugin.wasm",
+            Kind::Chunker,
+            &"0.1.0".parse().unwrap(),
+        )
+        .unwrap();
         assert_eq!(m.name, "my-plugin");
         assert_eq!(m.kind, Kind::Chunker);
     }

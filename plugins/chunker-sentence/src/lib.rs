@@ -1,1 +1,145 @@
-//! The built-in sentence chunker plugin.
+//! The built-in `chunker-sentence` plugin: whole sentences (Unicode UAX #29 sentence
+//! boundaries) grouped greedily into chunks up to a size, optionally repeating the last
+//! sentences of a chunk at the start of the next.
+//!
+//! The algorithm is [`genops_chunking::sentence`]; this crate only reads the configuration
+//! from the host and converts the spans, so native callers of `genops-chunking` get exactly
+//! the chunks the plugin returns.
+
+use genops_chunking::{sentence, SentenceConfig, Span};
+use genops_sdk::chunker::{config, log, Chunk, Chunker, Document, PluginError, PluginInfo};
+
+/// The plugin's name, as in its manifest.
+pub const NAME: &str = "chunker-sentence";
+
+/// What the plugin does, in one sentence, for `describe()`.
+pub const DESCRIPTION: &str =
+    "groups whole sentences (Unicode sentence boundaries) into chunks up to a size";
+
+/// The exported plugin.
+pub struct Sentence;
+
+impl Chunker for Sentence {
+    fn describe() -> PluginInfo {
+        SentenceConfig::KEYS
+            .iter()
+            .fold(PluginInfo::new(NAME, DESCRIPTION), |info, key| {
+                info.option(key.name, key.description, Some(key.default))
+            })
+    }
+
+    fn split(doc: Document) -> Result<Vec<Chunk>, PluginError> {
+        let chunks = chunk(&doc.text, &config::entries())?;
+        log::debug(&format!("{NAME}: {} chunks for {}", chunks.len(), doc.id));
+        Ok(chunks)
+    }
+}
+
+genops_sdk::export_chunker!(Sentence);
+
+/// What `split` does once it has the configuration entries; callable without a host.
+pub fn chunk(text: &str, entries: &[(String, String)]) -> Result<Vec<Chunk>, PluginError> {
+    let config = SentenceConfig::from_entries(entries)
+        .map_err(|e| PluginError::InvalidConfig(e.to_string()))?;
+    Ok(sentence(text, &config).into_iter().map(to_chunk).collect())
+}
+
+fn to_chunk(span: Span) -> Chunk {
+    Chunk {
+        start: span.start as u64,
+        end: span.end as u64,
+        metadata: span.metadata,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genops_manifest::{Kind, Manifest};
+
+    fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Each chunk as its text and metadata.
+    fn texts<'a>(text: &'a str, pairs: &[(&str, &str)]) -> Vec<(&'a str, Vec<(String, String)>)> {
+        chunk(text, &entries(pairs))
+            .unwrap()
+            .into_iter()
+            .map(|c| (&text[c.start as usize..c.end as usize], c.metadata))
+            .collect()
+    }
+
+    fn meta(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        entries(pairs)
+    }
+
+    fn invalid_config(pairs: &[(&str, &str)]) -> String {
+        match chunk("Some text.", &entries(pairs)) {
+            Err(PluginError::InvalidConfig(message)) => message,
+            other => panic!("expected invalid-config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn describe_lists_every_key_with_description_and_default() {
+        let info = Sentence::describe();
+        assert_eq!(info.name, NAME);
+        let names: Vec<&str> = info.config.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["size", "overlap"]);
+        for option in &info.config {
+            assert!(!option.description.is_empty(), "{}", option.name);
+            assert!(option.default_value.is_some(), "{}", option.name);
+        }
+    }
+
+    #[test]
+    fn manifest_agrees_with_the_crate_and_describe() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("genops-plugin.toml");
+        let manifest = Manifest::from_file(&path).unwrap();
+        assert_eq!(manifest.name, env!("CARGO_PKG_NAME"));
+        assert_eq!(manifest.name, NAME);
+        assert_eq!(manifest.kind, Kind::Chunker);
+        let info = Sentence::describe();
+        for (key, value) in &manifest.config {
+            let option = info.config.iter().find(|o| &o.name == key);
+            let default = option.and_then(|o| o.default_value.as_deref());
+            assert_eq!(default, Some(value.as_str()), "manifest config `{key}`");
+        }
+        let defaults: Vec<(String, String)> = manifest.config.into_iter().collect();
+        assert!(chunk("Some text.", &defaults).is_ok());
+    }
+
+    #[test]
+    fn chunks_carry_their_index_and_sentence_count() {
+        assert_eq!(
+            texts("One. Two. Three.", &[("size", "10")]),
+            [
+                (
+                    "One. Two.",
+                    meta(&[("chunk_index", "0"), ("sentences", "2")])
+                ),
+                ("Three.", meta(&[("chunk_index", "1"), ("sentences", "1")])),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_invalid_config_naming_key_value_and_accepted() {
+        assert_eq!(
+            invalid_config(&[("size", "0")]),
+            "config `size` has value `0`; expected a whole number of at least 1"
+        );
+        assert_eq!(
+            invalid_config(&[("overlap", "1.5")]),
+            "config `overlap` has value `1.5`; expected a whole number, 0 or more"
+        );
+        assert_eq!(
+            invalid_config(&[("max", "3")]),
+            "unknown config key `max`; accepted keys are `size`, `overlap`"
+        );
+    }
+}

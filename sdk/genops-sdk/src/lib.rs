@@ -141,6 +141,9 @@ macro_rules! kind_helpers {
 #[macro_export]
 macro_rules! export_chunker {
     ($plugin:ident) => {
+        // Native builds (unit tests of a plugin crate) must not export the component
+        // symbols: their names hold `:`, which native linkers refuse.
+        #[cfg(target_arch = "wasm32")]
         $crate::chunker::bindings::export_chunker!($plugin with_types_in $crate::chunker::bindings);
     };
 }
@@ -150,6 +153,9 @@ macro_rules! export_chunker {
 #[macro_export]
 macro_rules! export_retriever {
     ($plugin:ident) => {
+        // Native builds (unit tests of a plugin crate) must not export the component
+        // symbols: their names hold `:`, which native linkers refuse.
+        #[cfg(target_arch = "wasm32")]
         $crate::retriever::bindings::export_retriever!($plugin with_types_in $crate::retriever::bindings);
     };
 }
@@ -159,6 +165,9 @@ macro_rules! export_retriever {
 #[macro_export]
 macro_rules! export_evaluator {
     ($plugin:ident) => {
+        // Native builds (unit tests of a plugin crate) must not export the component
+        // symbols: their names hold `:`, which native linkers refuse.
+        #[cfg(target_arch = "wasm32")]
         $crate::evaluator::bindings::export_evaluator!($plugin with_types_in $crate::evaluator::bindings);
     };
 }
@@ -168,6 +177,9 @@ macro_rules! export_evaluator {
 #[macro_export]
 macro_rules! export_guardrail {
     ($plugin:ident) => {
+        // Native builds (unit tests of a plugin crate) must not export the component
+        // symbols: their names hold `:`, which native linkers refuse.
+        #[cfg(target_arch = "wasm32")]
         $crate::guardrail::bindings::export_guardrail!($plugin with_types_in $crate::guardrail::bindings);
     };
 }
