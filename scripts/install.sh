@@ -13,7 +13,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Rust guests: Debian's rustc 1.96 ships the std sources needed for -Zbuild-std and the
 # wasm32 linker; C guests: clang 19 and wasi-libc. rustup cannot fetch wasm targets here.
-debs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc clang-19)
+debs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc clang-19 lld-19 libclang-rt-19-dev-wasm32)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,0 +1,339 @@
+//! The `genops` binary end to end: real plugins, a real data directory, real files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use genops_tests::{plugin_dir, repo_file};
+use serde_json::Value;
+
+fn genops(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genops"))
+        .args(args)
+        .env("GENOPS_DATA_DIR", data)
+        .env_remove("GENOPS_CONFIG")
+        .env_remove("GENOPS_LOG")
+        .output()
+        .expect("genops runs")
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "genops failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Fails, with one line on stderr that contains `needle`.
+fn fails(output: Output, needle: &str) -> String {
+    assert!(!output.status.success(), "expected a failure");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(needle), "{stderr}");
+    stderr
+}
+
+fn data_with(plugins: &[&str]) -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    for name in plugins {
+        ok(genops(
+            data.path(),
+            &["plugin", "install", plugin_dir(name).to_str().unwrap()],
+        ));
+    }
+    data
+}
+
+#[test]
+fn install_then_list_as_json() {
+    let data = data_with(&["chunker-fixed", "paragraph-python"]);
+    let list: Value =
+        serde_json::from_str(&ok(genops(data.path(), &["plugin", "list", "--json"]))).unwrap();
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        for key in ["name", "kind", "version", "digest"] {
+            assert!(row[key].is_string(), "{key} in {row}");
+        }
+        assert_eq!(row["kind"], "chunker");
+        assert!(row["digest"].as_str().unwrap().starts_with("sha256:"));
+    }
+    let table = ok(genops(data.path(), &["plugin", "list"]));
+    assert!(
+        table.contains("chunker-fixed") && table.contains("paragraph-python"),
+        "{table}"
+    );
+}
+
+#[test]
+fn chunk_prints_json_lines_that_slice_the_file() {
+    let data = data_with(&["chunker-markdown"]);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/mixed.md");
+    let text = repo_file("tests/data/mixed.md");
+    let out = ok(genops(
+        data.path(),
+        &[
+            "chunk",
+            "--plugin",
+            "chunker-markdown",
+            "--set",
+            "size=60",
+            file.to_str().unwrap(),
+        ],
+    ));
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() > 2, "{out}");
+    for line in &lines {
+        let (start, end) = (
+            line["start"].as_u64().unwrap() as usize,
+            line["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(line["text"].as_str().unwrap(), &text[start..end]);
+        assert!(line["metadata"].is_object());
+    }
+}
+
+#[test]
+fn chunk_takes_a_plugin_folder_or_a_wasm_file_without_installing() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = plugin_dir("paragraph-c");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let by_dir = ok(genops(
+        data.path(),
+        &[
+            "chunk",
+            "--plugin",
+            dir.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    ));
+    let wasm = dir.join("paragraph-c.wasm");
+    let by_file = ok(genops(
+        data.path(),
+        &[
+            "chunk",
+            "--plugin",
+            wasm.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(by_dir, by_file);
+    assert!(by_dir.lines().count() > 3);
+}
+
+#[test]
+fn inspect_shows_kind_world_digest_and_config_keys() {
+    let data = data_with(&["chunker-fixed"]);
+    let json: Value = serde_json::from_str(&ok(genops(
+        data.path(),
+        &["plugin", "inspect", "chunker-fixed", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(json["kind"], "chunker");
+    assert_eq!(json["world"], "0.1.0");
+    assert!(json["exports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "genops:plugin/chunker@0.1.0"));
+    assert!(json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "genops:plugin/config@0.1.0"));
+    let keys: Vec<&str> = json["describe"]["config"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"size") && keys.contains(&"unit"), "{keys:?}");
+    let text = ok(genops(data.path(), &["plugin", "inspect", "chunker-fixed"]));
+    assert!(
+        text.contains("kind       chunker (genops:plugin/chunker@0.1.0)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn data_dir_flag_and_env_are_both_honoured() {
+    let by_env = data_with(&["paragraph-rust"]);
+    let other = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_genops"))
+        .args([
+            "--data-dir",
+            by_env.path().to_str().unwrap(),
+            "plugin",
+            "list",
+            "--json",
+        ])
+        .env("GENOPS_DATA_DIR", other.path())
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_str(&ok(out)).unwrap();
+    assert_eq!(
+        list[0]["name"], "paragraph-rust",
+        "--data-dir wins over the environment"
+    );
+    let empty: Value =
+        serde_json::from_str(&ok(genops(other.path(), &["plugin", "list", "--json"]))).unwrap();
+    assert_eq!(empty.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn unknown_plugin_names_what_is_installed() {
+    let data = data_with(&["paragraph-rust"]);
+    fails(
+        genops(data.path(), &["chunk", "--plugin", "nope", "README.md"]),
+        "no plugin named `nope`; installed: paragraph-rust",
+    );
+}
+
+#[test]
+fn unknown_config_key_lists_the_known_ones() {
+    let data = data_with(&["chunker-fixed"]);
+    fails(
+        genops(
+            data.path(),
+            &[
+                "chunk",
+                "--plugin",
+                "chunker-fixed",
+                "--set",
+                "sise=3",
+                "README.md",
+            ],
+        ),
+        "has no config key `sise`; it reads: unit, size, overlap",
+    );
+}
+
+#[test]
+fn bad_config_value_is_the_plugins_error() {
+    let data = data_with(&["chunker-fixed"]);
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    fails(
+        genops(
+            data.path(),
+            &[
+                "chunk",
+                "--plugin",
+                "chunker-fixed",
+                "--set",
+                "size=big",
+                readme.to_str().unwrap(),
+            ],
+        ),
+        "invalid config",
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_with_the_offset() {
+    let data = data_with(&["paragraph-rust"]);
+    let file = data.path().join("latin1.txt");
+    std::fs::write(&file, b"caf\xe9 au lait").unwrap();
+    fails(
+        genops(
+            data.path(),
+            &[
+                "chunk",
+                "--plugin",
+                "paragraph-rust",
+                file.to_str().unwrap(),
+            ],
+        ),
+        "is not UTF-8 text (invalid byte at offset 3)",
+    );
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let data = data_with(&["paragraph-rust"]);
+    fails(
+        genops(
+            data.path(),
+            &["chunk", "--plugin", "paragraph-rust", "no/such/file.txt"],
+        ),
+        "cannot read no/such/file.txt",
+    );
+}
+
+#[test]
+fn installing_a_folder_without_a_manifest_fails_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    fails(
+        genops(
+            data.path(),
+            &["plugin", "install", data.path().to_str().unwrap()],
+        ),
+        "genops-plugin.toml",
+    );
+}
+
+#[test]
+fn inspecting_a_file_that_is_not_wasm_fails_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("fake.wasm");
+    std::fs::write(&file, "not wasm").unwrap();
+    fails(
+        genops(data.path(), &["plugin", "inspect", file.to_str().unwrap()]),
+        "is not a WebAssembly file",
+    );
+}
+
+#[test]
+fn a_config_file_with_unknown_keys_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("genops.toml"),
+        "[runtime]\nmax-memory = 5\n",
+    )
+    .unwrap();
+    fails(
+        genops(data.path(), &["plugin", "list"]),
+        "unknown field `max-memory`",
+    );
+}
+
+#[test]
+fn a_config_file_ceiling_refuses_a_greedy_plugin() {
+    let data = data_with(&["chunker-hostile"]);
+    std::fs::write(
+        data.path().join("genops.toml"),
+        "[runtime]\nmax-memory-mb = 16\ndefault-memory-mb = 16\n",
+    )
+    .unwrap();
+    fails(
+        genops(
+            data.path(),
+            &["chunk", "--plugin", "chunker-hostile", "README.md"],
+        ),
+        "runtime.max-memory-mb",
+    );
+}
+
+#[test]
+fn a_hostile_plugin_fails_the_command_with_one_clear_line() {
+    let data = data_with(&["chunker-hostile"]);
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    fails(
+        genops(
+            data.path(),
+            &[
+                "chunk",
+                "--plugin",
+                "chunker-hostile",
+                "--set",
+                "mode=loop",
+                readme.to_str().unwrap(),
+            ],
+        ),
+        "timed out after 500 ms",
+    );
+}
