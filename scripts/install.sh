@@ -28,7 +28,13 @@ if ! python3 -m pip show componentize-py 2>/dev/null | grep -q '^Version: 0.25.1
   python3 -m pip install -q componentize-py==0.25.1
 fi
 
-# JavaScript guests: componentize-js, pinned by sdk/js/package-lock.json.
+# JavaScript guests: componentize-js, pinned by sdk/js/package-lock.json. Its dependencies
+# need Node 20 or later (Debian 12's own nodejs is 18; this machine kind ships 20).
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
+if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
+  echo "error: JavaScript plugins need Node.js 20 or later (found: ${node_major:-none}); install it, then run this again" >&2
+  exit 1
+fi
 if [ ! -d sdk/js/node_modules/@bytecodealliance/componentize-js ]; then
   step "installing componentize-js"
   (cd sdk/js && npm ci --no-audit --no-fund --loglevel=error)

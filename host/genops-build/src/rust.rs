@@ -54,8 +54,11 @@ pub(crate) fn build(job: &Job<'_>, progress: &mut dyn FnMut(&str)) -> Result<Vec
         .arg("--target-dir")
         .arg(&tc.wasm_target_dir)
         // The release profile that gives small components, whatever the crate's workspace
-        // sets: size over speed, whole-program optimisation, no unwinding, no symbols.
+        // sets: size over speed, whole-program optimisation, no unwinding, no symbols. Debug
+        // info would be stripped anyway; turning it off also keeps the standard library's
+        // build the same for every workspace, so it is compiled once per target folder.
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")

@@ -122,11 +122,15 @@ mod examples {
         build_and_check(&repo().join("examples/paragraph-js"), "paragraph-js");
     }
 
-    /// The example crate is a member of the genops workspace. This builds its sources as a
-    /// crate of its own, outside any workspace, the way a plugin author's crate is laid out,
-    /// and gives it the manifest the example folder lacks.
     #[test]
     fn rust() {
+        build_and_check(&repo().join("examples/paragraph-rust"), "paragraph-rust");
+    }
+
+    /// The example crate is a member of the genops workspace; a plugin author's crate is not.
+    /// This builds the example's sources as a crate of its own, outside any workspace.
+    #[test]
+    fn rust_crate_outside_a_workspace() {
         let repo = repo().canonicalize().unwrap();
         let plugin = tempfile::tempdir().unwrap();
         let lib = repo.join("examples/paragraph-rust/src/lib.rs");

@@ -104,7 +104,7 @@ pub enum Error {
     #[error("{plugin} returned an error: {error}")]
     Plugin {
         /// The plugin.
-        plugin: PluginId,
+        plugin: Box<PluginId>,
         /// The plugin's error.
         error: PluginError,
     },
@@ -112,7 +112,7 @@ pub enum Error {
     #[error("{plugin} {fault}{}", stderr_tail(.stderr))]
     Fault {
         /// The plugin.
-        plugin: PluginId,
+        plugin: Box<PluginId>,
         /// What happened.
         fault: Fault,
         /// The last lines the plugin wrote to stderr, if any (a Rust panic message, say).
@@ -122,7 +122,7 @@ pub enum Error {
     #[error("{plugin} broke the plugin contract: {message}")]
     BadOutput {
         /// The plugin.
-        plugin: PluginId,
+        plugin: Box<PluginId>,
         /// What is wrong.
         message: String,
     },
@@ -144,7 +144,7 @@ pub enum Error {
     #[error("{plugin}: {message}")]
     Runtime {
         /// The plugin.
-        plugin: PluginId,
+        plugin: Box<PluginId>,
         /// Wasmtime's message.
         message: String,
     },

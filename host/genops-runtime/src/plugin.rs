@@ -351,7 +351,7 @@ impl Session {
             _ => unreachable!("kind checked above"),
         })?;
         let chunks = result.map_err(|e| Error::Plugin {
-            plugin: self.plugin.inner.id.clone(),
+            plugin: Box::new(self.plugin.inner.id.clone()),
             error: plugin_error(e),
         })?;
         check_chunks(&self.plugin.inner.id, &doc.text, chunks)
@@ -360,7 +360,7 @@ impl Session {
 
 fn check_chunks(id: &PluginId, text: &str, chunks: Vec<wit::Chunk>) -> Result<Vec<Chunk>, Error> {
     let bad = |message: String| Error::BadOutput {
-        plugin: id.clone(),
+        plugin: Box::new(id.clone()),
         message,
     };
     let len = text.len() as u64;
@@ -432,7 +432,7 @@ fn classify(
             },
             None => {
                 return Error::Runtime {
-                    plugin: id.clone(),
+                    plugin: Box::new(id.clone()),
                     message: format!("{error:#}"),
                 }
             }
@@ -445,7 +445,7 @@ fn classify(
         lines[lines.len().saturating_sub(5)..].join("\n")
     };
     Error::Fault {
-        plugin: id.clone(),
+        plugin: Box::new(id.clone()),
         fault,
         stderr: tail,
     }
