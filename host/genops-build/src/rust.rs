@@ -53,11 +53,12 @@ pub(crate) fn build(job: &Job<'_>, progress: &mut dyn FnMut(&str)) -> Result<Vec
         .args(["-p", &package])
         .arg("--target-dir")
         .arg(&tc.wasm_target_dir)
-        // The release profile that gives small components, whatever the crate's workspace
-        // sets: size over speed, whole-program optimisation, no unwinding, no symbols. Debug
-        // info would be stripped anyway; turning it off also keeps the standard library's
-        // build the same for every workspace, so it is compiled once per target folder.
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        // The release profile, whatever the crate's workspace sets: full speed (plugins sit
+        // on hot paths, and opt-level "s" halved chunking throughput), whole-program
+        // optimisation, no unwinding, no symbols. Debug info would be stripped anyway;
+        // turning it off also keeps the standard library's build the same for every
+        // workspace, so it is compiled once per target folder.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
@@ -67,7 +68,9 @@ pub(crate) fn build(job: &Job<'_>, progress: &mut dyn FnMut(&str)) -> Result<Vec
         // sysroot.
         .env(
             "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-            format!("-L native={}", tc.wasi_libc.display()),
+            // SIMD128 is part of WebAssembly 2.0 and enabled in the host's engine; it lets
+            // std's memchr and the like work 16 bytes at a time.
+            format!("-L native={} -C target-feature=+simd128", tc.wasi_libc.display()),
         );
     tool::run(command, &job.manifest.name, rust_hint)?;
 
