@@ -23,7 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python guests.
-if ! python3 -m pip show componentize-py 2>/dev/null | grep -q '^Version: 0.25.1$'; then
+# (The version is read into a variable first: `grep -q` closing the pipe early would make
+# pip fail under pipefail.)
+py_version=$(python3 -m pip show componentize-py 2>/dev/null | sed -n 's/^Version: //p')
+if [ "$py_version" != "0.25.1" ]; then
   step "installing componentize-py"
   python3 -m pip install -q componentize-py==0.25.1
 fi

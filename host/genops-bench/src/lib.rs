@@ -141,7 +141,11 @@ pub fn run_runtime(
     )?);
 
     progress("bench: paragraph chunker, plugin vs native, 1 MiB of text");
-    rows.push(paragraph_throughput(&runtime, &dir("paragraph-rust")?, iterations(20.0))?);
+    rows.push(paragraph_throughput(
+        &runtime,
+        &dir("paragraph-rust")?,
+        iterations(20.0),
+    )?);
 
     progress("bench: instantiation, pooling vs on-demand allocator");
     rows.extend(instantiation(&dir("chunker-fixed")?, iterations(2000.0))?);

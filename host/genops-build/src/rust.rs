@@ -70,7 +70,10 @@ pub(crate) fn build(job: &Job<'_>, progress: &mut dyn FnMut(&str)) -> Result<Vec
             "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
             // SIMD128 is part of WebAssembly 2.0 and enabled in the host's engine; it lets
             // std's memchr and the like work 16 bytes at a time.
-            format!("-L native={} -C target-feature=+simd128", tc.wasi_libc.display()),
+            format!(
+                "-L native={} -C target-feature=+simd128",
+                tc.wasi_libc.display()
+            ),
         );
     tool::run(command, &job.manifest.name, rust_hint)?;
 

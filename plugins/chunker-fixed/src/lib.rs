@@ -5,56 +5,20 @@
 //! the host and converts the spans, so native callers of `genops-chunking` get exactly the
 //! chunks the plugin returns.
 
-use genops_chunking::{fixed, FixedConfig, Span};
-use genops_sdk::chunker::{config, log, Chunk, Chunker, Document, PluginError, PluginInfo};
-
-/// The plugin's name, as in its manifest.
-pub const NAME: &str = "chunker-fixed";
-
-/// What the plugin does, in one sentence, for `describe()`.
-pub const DESCRIPTION: &str =
-    "windows of a fixed number of grapheme clusters or tokens, with overlap";
-
-/// The exported plugin.
-pub struct Fixed;
-
-impl Chunker for Fixed {
-    fn describe() -> PluginInfo {
-        FixedConfig::KEYS
-            .iter()
-            .fold(PluginInfo::new(NAME, DESCRIPTION), |info, key| {
-                info.option(key.name, key.description, Some(key.default))
-            })
-    }
-
-    fn split(doc: Document) -> Result<Vec<Chunk>, PluginError> {
-        let chunks = chunk(&doc.text, &config::entries())?;
-        log::debug(&format!("{NAME}: {} chunks for {}", chunks.len(), doc.id));
-        Ok(chunks)
-    }
-}
-
-genops_sdk::export_chunker!(Fixed);
-
-/// What `split` does once it has the configuration entries; callable without a host.
-pub fn chunk(text: &str, entries: &[(String, String)]) -> Result<Vec<Chunk>, PluginError> {
-    let config = FixedConfig::from_entries(entries)
-        .map_err(|e| PluginError::InvalidConfig(e.to_string()))?;
-    Ok(fixed(text, &config).into_iter().map(to_chunk).collect())
-}
-
-fn to_chunk(span: Span) -> Chunk {
-    Chunk {
-        start: span.start as u64,
-        end: span.end as u64,
-        metadata: span.metadata,
-    }
+genops_chunking::chunker_plugin! {
+    /// The exported plugin.
+    Fixed,
+    name: "chunker-fixed",
+    description: "windows of a fixed number of grapheme clusters or tokens, with overlap",
+    config: genops_chunking::FixedConfig,
+    run: genops_chunking::fixed,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use genops_manifest::{Kind, Manifest};
+    use genops_sdk::chunker::{Chunker, PluginError};
 
     fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

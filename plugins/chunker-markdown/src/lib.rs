@@ -6,57 +6,21 @@
 //! from the host and converts the spans, so native callers of `genops-chunking` get exactly
 //! the chunks the plugin returns.
 
-use genops_chunking::{markdown, MarkdownConfig, Span};
-use genops_sdk::chunker::{config, log, Chunk, Chunker, Document, PluginError, PluginInfo};
-
-/// The plugin's name, as in its manifest.
-pub const NAME: &str = "chunker-markdown";
-
-/// What the plugin does, in one sentence, for `describe()`.
-pub const DESCRIPTION: &str =
-    "one chunk per Markdown heading section with its heading path; large sections \
-    split between paragraphs, code fences never cut";
-
-/// The exported plugin.
-pub struct Markdown;
-
-impl Chunker for Markdown {
-    fn describe() -> PluginInfo {
-        MarkdownConfig::KEYS
-            .iter()
-            .fold(PluginInfo::new(NAME, DESCRIPTION), |info, key| {
-                info.option(key.name, key.description, Some(key.default))
-            })
-    }
-
-    fn split(doc: Document) -> Result<Vec<Chunk>, PluginError> {
-        let chunks = chunk(&doc.text, &config::entries())?;
-        log::debug(&format!("{NAME}: {} chunks for {}", chunks.len(), doc.id));
-        Ok(chunks)
-    }
-}
-
-genops_sdk::export_chunker!(Markdown);
-
-/// What `split` does once it has the configuration entries; callable without a host.
-pub fn chunk(text: &str, entries: &[(String, String)]) -> Result<Vec<Chunk>, PluginError> {
-    let config = MarkdownConfig::from_entries(entries)
-        .map_err(|e| PluginError::InvalidConfig(e.to_string()))?;
-    Ok(markdown(text, &config).into_iter().map(to_chunk).collect())
-}
-
-fn to_chunk(span: Span) -> Chunk {
-    Chunk {
-        start: span.start as u64,
-        end: span.end as u64,
-        metadata: span.metadata,
-    }
+genops_chunking::chunker_plugin! {
+    /// The exported plugin.
+    Markdown,
+    name: "chunker-markdown",
+    description: "one chunk per Markdown heading section with its heading path; large sections \
+    split between paragraphs, code fences never cut",
+    config: genops_chunking::MarkdownConfig,
+    run: genops_chunking::markdown,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use genops_manifest::{Kind, Manifest};
+    use genops_sdk::chunker::{Chunker, PluginError};
 
     fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

@@ -6,57 +6,21 @@
 //! from the host and converts the spans, so native callers of `genops-chunking` get exactly
 //! the chunks the plugin returns.
 
-use genops_chunking::{recursive, RecursiveConfig, Span};
-use genops_sdk::chunker::{config, log, Chunk, Chunker, Document, PluginError, PluginInfo};
-
-/// The plugin's name, as in its manifest.
-pub const NAME: &str = "chunker-recursive";
-
-/// What the plugin does, in one sentence, for `describe()`.
-pub const DESCRIPTION: &str =
-    "splits by paragraphs, then lines, sentences, words and characters, and merges \
-    the pieces up to a size";
-
-/// The exported plugin.
-pub struct Recursive;
-
-impl Chunker for Recursive {
-    fn describe() -> PluginInfo {
-        RecursiveConfig::KEYS
-            .iter()
-            .fold(PluginInfo::new(NAME, DESCRIPTION), |info, key| {
-                info.option(key.name, key.description, Some(key.default))
-            })
-    }
-
-    fn split(doc: Document) -> Result<Vec<Chunk>, PluginError> {
-        let chunks = chunk(&doc.text, &config::entries())?;
-        log::debug(&format!("{NAME}: {} chunks for {}", chunks.len(), doc.id));
-        Ok(chunks)
-    }
-}
-
-genops_sdk::export_chunker!(Recursive);
-
-/// What `split` does once it has the configuration entries; callable without a host.
-pub fn chunk(text: &str, entries: &[(String, String)]) -> Result<Vec<Chunk>, PluginError> {
-    let config = RecursiveConfig::from_entries(entries)
-        .map_err(|e| PluginError::InvalidConfig(e.to_string()))?;
-    Ok(recursive(text, &config).into_iter().map(to_chunk).collect())
-}
-
-fn to_chunk(span: Span) -> Chunk {
-    Chunk {
-        start: span.start as u64,
-        end: span.end as u64,
-        metadata: span.metadata,
-    }
+genops_chunking::chunker_plugin! {
+    /// The exported plugin.
+    Recursive,
+    name: "chunker-recursive",
+    description: "splits by paragraphs, then lines, sentences, words and characters, and merges \
+    the pieces up to a size",
+    config: genops_chunking::RecursiveConfig,
+    run: genops_chunking::recursive,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use genops_manifest::{Kind, Manifest};
+    use genops_sdk::chunker::{Chunker, PluginError};
 
     fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

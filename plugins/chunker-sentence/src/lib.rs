@@ -6,56 +6,20 @@
 //! from the host and converts the spans, so native callers of `genops-chunking` get exactly
 //! the chunks the plugin returns.
 
-use genops_chunking::{sentence, SentenceConfig, Span};
-use genops_sdk::chunker::{config, log, Chunk, Chunker, Document, PluginError, PluginInfo};
-
-/// The plugin's name, as in its manifest.
-pub const NAME: &str = "chunker-sentence";
-
-/// What the plugin does, in one sentence, for `describe()`.
-pub const DESCRIPTION: &str =
-    "groups whole sentences (Unicode sentence boundaries) into chunks up to a size";
-
-/// The exported plugin.
-pub struct Sentence;
-
-impl Chunker for Sentence {
-    fn describe() -> PluginInfo {
-        SentenceConfig::KEYS
-            .iter()
-            .fold(PluginInfo::new(NAME, DESCRIPTION), |info, key| {
-                info.option(key.name, key.description, Some(key.default))
-            })
-    }
-
-    fn split(doc: Document) -> Result<Vec<Chunk>, PluginError> {
-        let chunks = chunk(&doc.text, &config::entries())?;
-        log::debug(&format!("{NAME}: {} chunks for {}", chunks.len(), doc.id));
-        Ok(chunks)
-    }
-}
-
-genops_sdk::export_chunker!(Sentence);
-
-/// What `split` does once it has the configuration entries; callable without a host.
-pub fn chunk(text: &str, entries: &[(String, String)]) -> Result<Vec<Chunk>, PluginError> {
-    let config = SentenceConfig::from_entries(entries)
-        .map_err(|e| PluginError::InvalidConfig(e.to_string()))?;
-    Ok(sentence(text, &config).into_iter().map(to_chunk).collect())
-}
-
-fn to_chunk(span: Span) -> Chunk {
-    Chunk {
-        start: span.start as u64,
-        end: span.end as u64,
-        metadata: span.metadata,
-    }
+genops_chunking::chunker_plugin! {
+    /// The exported plugin.
+    Sentence,
+    name: "chunker-sentence",
+    description: "groups whole sentences (Unicode sentence boundaries) into chunks up to a size",
+    config: genops_chunking::SentenceConfig,
+    run: genops_chunking::sentence,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use genops_manifest::{Kind, Manifest};
+    use genops_sdk::chunker::{Chunker, PluginError};
 
     fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

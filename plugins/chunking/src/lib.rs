@@ -86,3 +86,82 @@ fn push<'k>(
         metadata,
     });
 }
+
+/// Defines a built-in chunker plugin over one of this crate's algorithms: the plugin struct,
+/// its `describe()` built from the config's `KEYS`, its `split()`, the component export,
+/// and `pub fn chunk(text, entries)`, which is `split` without a host (for native tests).
+///
+/// For plugin crates that depend on both this crate and `genops-sdk` (feature `chunker`).
+///
+/// ```ignore
+/// genops_chunking::chunker_plugin! {
+///     /// The exported plugin.
+///     Fixed,
+///     name: "chunker-fixed",
+///     description: "windows of a fixed number of grapheme clusters or tokens, with overlap",
+///     config: genops_chunking::FixedConfig,
+///     run: genops_chunking::fixed,
+/// }
+/// ```
+#[macro_export]
+macro_rules! chunker_plugin {
+    (
+        $(#[$doc:meta])*
+        $plugin:ident,
+        name: $name:literal,
+        description: $description:expr,
+        config: $config:ty,
+        run: $run:path $(,)?
+    ) => {
+        /// The plugin's name, as in its manifest.
+        pub const NAME: &str = $name;
+
+        /// What the plugin does, in one sentence, for `describe()`.
+        pub const DESCRIPTION: &str = $description;
+
+        $(#[$doc])*
+        pub struct $plugin;
+
+        impl ::genops_sdk::chunker::Chunker for $plugin {
+            fn describe() -> ::genops_sdk::chunker::PluginInfo {
+                <$config>::KEYS.iter().fold(
+                    ::genops_sdk::chunker::PluginInfo::new(NAME, DESCRIPTION),
+                    |info, key| info.option(key.name, key.description, Some(key.default)),
+                )
+            }
+
+            fn split(
+                doc: ::genops_sdk::chunker::Document,
+            ) -> Result<Vec<::genops_sdk::chunker::Chunk>, ::genops_sdk::chunker::PluginError>
+            {
+                let chunks = chunk(&doc.text, &::genops_sdk::chunker::config::entries())?;
+                ::genops_sdk::chunker::log::debug(&format!(
+                    "{NAME}: {} chunks for {}",
+                    chunks.len(),
+                    doc.id
+                ));
+                Ok(chunks)
+            }
+        }
+
+        ::genops_sdk::export_chunker!($plugin);
+
+        /// What `split` does once it has the configuration entries; callable without a host.
+        pub fn chunk(
+            text: &str,
+            entries: &[(String, String)],
+        ) -> Result<Vec<::genops_sdk::chunker::Chunk>, ::genops_sdk::chunker::PluginError> {
+            let config = <$config>::from_entries(entries).map_err(|e| {
+                ::genops_sdk::chunker::PluginError::InvalidConfig(e.to_string())
+            })?;
+            Ok($run(text, &config)
+                .into_iter()
+                .map(|span| ::genops_sdk::chunker::Chunk {
+                    start: span.start as u64,
+                    end: span.end as u64,
+                    metadata: span.metadata,
+                })
+                .collect())
+        }
+    };
+}
