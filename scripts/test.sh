@@ -11,18 +11,25 @@ scripts/install.sh
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
+# The test build comes first and its genops binary builds the plugins: a separate
+# `cargo build -p genops-cli` resolves features differently from `--workspace` (the tests'
+# dev-dependencies add some) and would compile wasmtime a second time.
+echo "==> building the tests"
+cargo test --quiet --workspace --no-run
+
 echo "==> building the plugins from source"
 export GENOPS_TEST_PLUGINS="$GENOPS_CACHE_DIR/test-plugins"
 rm -rf "$GENOPS_TEST_PLUGINS"
-scripts/build-plugins.sh "$GENOPS_TEST_PLUGINS"
+GENOPS_BIN="$CARGO_TARGET_DIR/debug/genops" scripts/build-plugins.sh "$GENOPS_TEST_PLUGINS"
 
 echo "==> cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
+  # Doc tests first, so the run closes on nextest's summary of every test.
   cargo test --quiet --workspace --doc
+  cargo nextest run --workspace --no-fail-fast
 else
   cargo test --workspace --no-fail-fast
 fi

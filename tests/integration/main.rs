@@ -2,6 +2,7 @@
 
 mod builtins;
 mod hot_swap;
+mod kinds;
 mod languages;
 mod loading;
 mod sandbox;

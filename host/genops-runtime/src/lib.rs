@@ -29,6 +29,7 @@ mod catalog;
 mod config;
 mod error;
 mod host;
+mod kinds;
 mod plugin;
 mod registry;
 mod runtime;
@@ -37,6 +38,10 @@ pub use catalog::{Catalog, Installed};
 pub use config::{Allocator, RuntimeConfig};
 pub use error::{Error, Fault, PluginError};
 pub use genops_manifest::{Kind, Manifest};
+pub use kinds::{
+    CheckRequest, Decision, Filter, FilterOp, Finding, Hit, Metric, Query, Sample, Score, Stage,
+    Verdict,
+};
 pub use plugin::{
     CallLimits, Chunk, ConfigOption, Document, Plugin, PluginId, PluginInfo, Session,
 };

@@ -53,7 +53,7 @@ pub(crate) enum Pre {
     Guardrail(bindings::guardrail::GuardrailPluginPre<HostState>),
 }
 
-enum Bound {
+pub(crate) enum Bound {
     Chunker(bindings::chunker::ChunkerPlugin),
     Retriever(bindings::retriever::RetrieverPlugin),
     Evaluator(bindings::evaluator::EvaluatorPlugin),
@@ -267,7 +267,7 @@ impl Session {
     }
 
     /// Runs one export call with the limits armed, turning traps into [`Error::Fault`].
-    fn call<R>(
+    pub(crate) fn call<R>(
         &mut self,
         f: impl FnOnce(&mut Store<HostState>, &Bound) -> wasmtime::Result<R>,
     ) -> Result<R, Error> {
@@ -293,7 +293,7 @@ impl Session {
         }
     }
 
-    fn wrong_kind(&self, expected: Kind) -> Error {
+    pub(crate) fn wrong_kind(&self, expected: Kind) -> Error {
         Error::WrongKind {
             source_name: self.plugin.inner.id.to_string(),
             expected,
@@ -358,7 +358,11 @@ impl Session {
     }
 }
 
-fn check_chunks(id: &PluginId, text: &str, chunks: Vec<wit::Chunk>) -> Result<Vec<Chunk>, Error> {
+pub(crate) fn check_chunks(
+    id: &PluginId,
+    text: &str,
+    chunks: Vec<wit::Chunk>,
+) -> Result<Vec<Chunk>, Error> {
     let bad = |message: String| Error::BadOutput {
         plugin: Box::new(id.clone()),
         message,
