@@ -23,10 +23,9 @@ GENOPS_BIN="$genops" scripts/build-plugins.sh "$built"
 
 echo
 echo "==> installing them into the data directory"
-for dir in "$built"/*/; do
-  name=$(basename "$dir")
-  case "$name" in chunker-hostile) continue ;; esac
-  "$genops" plugin install "$dir"
+# The built-in chunkers and the examples; the test plugins (tests/plugins) stay out.
+for src in plugins/chunker-* examples/paragraph-*; do
+  "$genops" plugin install "$built/$(basename "$src")"
 done
 "$genops" plugin list
 
