@@ -270,20 +270,9 @@ fn chunker_throughput(runtime: &Runtime, dir: &Path, iterations: usize) -> Resul
             native: native_chunks,
         });
     }
-    let mut native = Vec::new();
-    let mut wasm = Vec::new();
-    // Interleaved, so drift in machine load hits both sides alike.
-    for _ in 0..iterations {
-        let t = Instant::now();
+    let (wasm_rate, native_rate) = rates(&mut session, &doc, iterations, || {
         black_box(fixed(black_box(&text), &config));
-        native.push(t.elapsed());
-        let t = Instant::now();
-        black_box(session.split(&doc)?);
-        wasm.push(t.elapsed());
-    }
-    let mb = text.len() as f64 / (1 << 20) as f64;
-    let native_rate = mb / median(native).as_secs_f64();
-    let wasm_rate = mb / median(wasm).as_secs_f64();
+    })?;
     Ok(Row {
         figure: "fixed chunker on 1 MiB (chars, size 1000, overlap 200)".into(),
         genops: format!("{wasm_rate:.1} MiB/s as a plugin"),
@@ -293,6 +282,31 @@ fn chunker_throughput(runtime: &Runtime, dir: &Path, iterations: usize) -> Resul
         ratio_meaning: "plugin / native".into(),
         goal: ">= 0.70".into(),
     })
+}
+
+/// MiB/s of the plugin splitting `doc` and of `native` doing the same, as medians of
+/// interleaved runs, so drift in machine load hits both sides alike.
+fn rates(
+    session: &mut genops_runtime::Session,
+    doc: &Document,
+    iterations: usize,
+    mut native: impl FnMut(),
+) -> Result<(f64, f64), Error> {
+    let mut native_times = Vec::with_capacity(iterations);
+    let mut wasm_times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        native();
+        native_times.push(t.elapsed());
+        let t = Instant::now();
+        black_box(session.split(doc)?);
+        wasm_times.push(t.elapsed());
+    }
+    let mb = doc.text.len() as f64 / (1 << 20) as f64;
+    Ok((
+        mb / median(wasm_times).as_secs_f64(),
+        mb / median(native_times).as_secs_f64(),
+    ))
 }
 
 /// A chunker that does almost no work per byte, so the figure shows what crossing the
@@ -309,19 +323,9 @@ fn paragraph_throughput(runtime: &Runtime, dir: &Path, iterations: usize) -> Res
     let mut session = plugin.session(&BTreeMap::new());
     session.split(&doc)?;
     let native: Box<dyn Chunk> = Box::new(NativeParagraph);
-    let mut native_times = Vec::new();
-    let mut wasm = Vec::new();
-    for _ in 0..iterations {
-        let t = Instant::now();
+    let (wasm_rate, native_rate) = rates(&mut session, &doc, iterations, || {
         black_box(native.split(black_box(&text)));
-        native_times.push(t.elapsed());
-        let t = Instant::now();
-        black_box(session.split(&doc)?);
-        wasm.push(t.elapsed());
-    }
-    let mb = text.len() as f64 / (1 << 20) as f64;
-    let native_rate = mb / median(native_times).as_secs_f64();
-    let wasm_rate = mb / median(wasm).as_secs_f64();
+    })?;
     Ok(Row {
         figure: "paragraph chunker on 1 MiB (little work per byte: the boundary's cost)".into(),
         genops: format!("{wasm_rate:.0} MiB/s as a plugin"),

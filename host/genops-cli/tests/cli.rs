@@ -337,3 +337,45 @@ fn a_hostile_plugin_fails_the_command_with_one_clear_line() {
         "timed out after 500 ms",
     );
 }
+
+#[test]
+fn bench_runtime_measures_every_figure_side_by_side() {
+    let data = tempfile::tempdir().unwrap();
+    let plugins = genops_tests::plugins_dir();
+    let out = ok(genops(
+        data.path(),
+        &[
+            "bench",
+            "runtime",
+            "--plugins",
+            plugins.to_str().unwrap(),
+            "--scale",
+            "0.01",
+            "--json",
+        ],
+    ));
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 7, "{out}");
+    for row in rows {
+        let ratio = row["ratio"].as_f64().unwrap();
+        assert!(ratio.is_finite() && ratio > 0.0, "{row}");
+        assert!(!row["peer_name"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn bench_without_plugins_says_how_to_build_them() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let output = genops(data.path(), &["bench", "runtime", "--plugins", dir]);
+    assert!(!output.status.success());
+    // Progress lines come first; the error is the last line.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let last = stderr.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("error: no built plugin chunker-fixed")
+            && last.contains("scripts/build-plugins.sh"),
+        "{stderr}"
+    );
+}
