@@ -16,65 +16,7 @@ genops_chunking::chunker_plugin! {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use genops_manifest::{Kind, Manifest};
-    use genops_sdk::chunker::{Chunker, PluginError};
-
-    fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    /// Each chunk as its text and metadata.
-    fn texts<'a>(text: &'a str, pairs: &[(&str, &str)]) -> Vec<(&'a str, Vec<(String, String)>)> {
-        chunk(text, &entries(pairs))
-            .unwrap()
-            .into_iter()
-            .map(|c| (&text[c.start as usize..c.end as usize], c.metadata))
-            .collect()
-    }
-
-    fn meta(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        entries(pairs)
-    }
-
-    fn invalid_config(pairs: &[(&str, &str)]) -> String {
-        match chunk("Some text.", &entries(pairs)) {
-            Err(PluginError::InvalidConfig(message)) => message,
-            other => panic!("expected invalid-config, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn describe_lists_every_key_with_description_and_default() {
-        let info = Fixed::describe();
-        assert_eq!(info.name, NAME);
-        let names: Vec<&str> = info.config.iter().map(|o| o.name.as_str()).collect();
-        assert_eq!(names, ["unit", "size", "overlap"]);
-        for option in &info.config {
-            assert!(!option.description.is_empty(), "{}", option.name);
-            assert!(option.default_value.is_some(), "{}", option.name);
-        }
-    }
-
-    #[test]
-    fn manifest_agrees_with_the_crate_and_describe() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("genops-plugin.toml");
-        let manifest = Manifest::from_file(&path).unwrap();
-        assert_eq!(manifest.name, env!("CARGO_PKG_NAME"));
-        assert_eq!(manifest.name, NAME);
-        assert_eq!(manifest.kind, Kind::Chunker);
-        let info = Fixed::describe();
-        for (key, value) in &manifest.config {
-            let option = info.config.iter().find(|o| &o.name == key);
-            let default = option.and_then(|o| o.default_value.as_deref());
-            assert_eq!(default, Some(value.as_str()), "manifest config `{key}`");
-        }
-        let defaults: Vec<(String, String)> = manifest.config.into_iter().collect();
-        assert!(chunk("Some text.", &defaults).is_ok());
-    }
+    use crate::test_support::{invalid_config, meta, texts};
 
     #[test]
     fn chunks_carry_their_index() {

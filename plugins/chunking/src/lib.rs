@@ -89,9 +89,12 @@ fn push<'k>(
 
 /// Defines a built-in chunker plugin over one of this crate's algorithms: the plugin struct,
 /// its `describe()` built from the config's `KEYS`, its `split()`, the component export,
-/// and `pub fn chunk(text, entries)`, which is `split` without a host (for native tests).
+/// and `pub fn chunk(text, entries)`, which is `split` without a host (for native tests);
+/// in test builds also the tests every built-in chunker must pass and helpers for the
+/// crate's own tests (`test_support`).
 ///
-/// For plugin crates that depend on both this crate and `genops-sdk` (feature `chunker`).
+/// For plugin crates that depend on this crate, `genops-sdk` (feature `chunker`) and, as a
+/// dev-dependency, `genops-manifest`.
 ///
 /// ```ignore
 /// genops_chunking::chunker_plugin! {
@@ -162,6 +165,84 @@ macro_rules! chunker_plugin {
                     metadata: span.metadata,
                 })
                 .collect())
+        }
+
+        /// Helpers for the plugin crate's own tests.
+        #[cfg(test)]
+        mod test_support {
+            use super::chunk;
+            use ::genops_sdk::chunker::PluginError;
+
+            /// Config entries from string pairs.
+            pub fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }
+
+            /// Each chunk as its text and metadata.
+            pub fn texts<'a>(
+                text: &'a str,
+                pairs: &[(&str, &str)],
+            ) -> Vec<(&'a str, Vec<(String, String)>)> {
+                chunk(text, &entries(pairs))
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| (&text[c.start as usize..c.end as usize], c.metadata))
+                    .collect()
+            }
+
+            /// Expected metadata from string pairs.
+            pub fn meta(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+                entries(pairs)
+            }
+
+            /// The message of the invalid-config error these entries must produce.
+            pub fn invalid_config(pairs: &[(&str, &str)]) -> String {
+                match chunk("Some text.", &entries(pairs)) {
+                    Err(PluginError::InvalidConfig(message)) => message,
+                    other => panic!("expected invalid-config, got {other:?}"),
+                }
+            }
+        }
+
+        /// What every built-in chunker promises about itself.
+        #[cfg(test)]
+        mod plugin_contract {
+            use super::*;
+            use ::genops_sdk::chunker::Chunker;
+
+            #[test]
+            fn describe_lists_every_key_with_description_and_default() {
+                let info = $plugin::describe();
+                assert_eq!(info.name, NAME);
+                let names: Vec<&str> = info.config.iter().map(|o| o.name.as_str()).collect();
+                let keys: Vec<&str> = <$config>::KEYS.iter().map(|k| k.name).collect();
+                assert_eq!(names, keys);
+                for option in &info.config {
+                    assert!(!option.description.is_empty(), "{}", option.name);
+                    assert!(option.default_value.is_some(), "{}", option.name);
+                }
+            }
+
+            #[test]
+            fn manifest_agrees_with_the_crate_and_describe() {
+                let path = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(::genops_manifest::FILE_NAME);
+                let manifest = ::genops_manifest::Manifest::from_file(&path).unwrap();
+                assert_eq!(manifest.name, env!("CARGO_PKG_NAME"));
+                assert_eq!(manifest.name, NAME);
+                assert_eq!(manifest.kind, ::genops_manifest::Kind::Chunker);
+                let info = $plugin::describe();
+                for (key, value) in &manifest.config {
+                    let option = info.config.iter().find(|o| &o.name == key);
+                    let default = option.and_then(|o| o.default_value.as_deref());
+                    assert_eq!(default, Some(value.as_str()), "manifest config `{key}`");
+                }
+                let defaults: Vec<(String, String)> = manifest.config.into_iter().collect();
+                assert!(chunk("Some text.", &defaults).is_ok());
+            }
         }
     };
 }
