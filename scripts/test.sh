@@ -22,6 +22,11 @@ export GENOPS_TEST_PLUGINS="$GENOPS_CACHE_DIR/test-plugins"
 rm -rf "$GENOPS_TEST_PLUGINS"
 GENOPS_BIN="$CARGO_TARGET_DIR/debug/genops" scripts/build-plugins.sh "$GENOPS_TEST_PLUGINS"
 
+echo "==> installing the default model and ONNX Runtime for the tests"
+# Kept between runs: the install is skipped when the files are there and intact.
+export GENOPS_TEST_DATA="$GENOPS_CACHE_DIR/test-data"
+"$CARGO_TARGET_DIR/debug/genops" --data-dir "$GENOPS_TEST_DATA" models install
+
 echo "==> cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 

@@ -1,5 +1,6 @@
-//! Benchmarks of the genops plugin runtime, each measured side by side with its native peer
-//! in one run and reported as a ratio (`genops bench runtime`).
+//! Benchmarks of the genops plugin runtime and native models, each measured side by side
+//! with its peer in one run and reported as a ratio (`genops bench runtime`, `genops bench
+//! models`).
 //!
 //! Figures: the fixed-size chunker as a plugin versus the same code compiled natively on
 //! 1 MiB of text; instantiation from `InstancePre` with the pooling allocator versus the
@@ -12,6 +13,12 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod models;
+mod peak;
+
+pub use models::{run_models, ModelsBench};
+pub use peak::peak_flops;
 
 use genops_chunking::{fixed, FixedConfig};
 use genops_runtime::{Allocator, Document, LoadSource, Runtime, RuntimeConfig};
@@ -34,6 +41,12 @@ pub enum Error {
     /// A temporary folder could not be created.
     #[error("cannot create a temporary folder: {0}")]
     Io(#[from] std::io::Error),
+    /// A model failed.
+    #[error(transparent)]
+    Models(#[from] genops_models::Error),
+    /// The Python reference could not be run.
+    #[error("the Python reference failed: {0}")]
+    Reference(String),
     /// The plugin and the native code disagree, so their timings are not comparable.
     #[error("the plugin returned {plugin} chunks but the native code {native}; the comparison would be meaningless")]
     Mismatch {

@@ -1,11 +1,12 @@
 //! Checks that a build produced what the host will load: a component that exports the
-//! manifest's kind at the manifest's world version and imports only what the host provides.
+//! manifest's kind at the world version it was built against ([`WORLD_VERSION`]) and
+//! imports only what the host provides.
 
 use genops_manifest::Manifest;
 use wit_component::DecodedWasm;
 use wit_parser::{Resolve, WorldItem, WorldKey};
 
-use crate::Error;
+use crate::{Error, WORLD_VERSION};
 
 /// The interfaces a component imports and exports, by full name.
 #[derive(Debug)]
@@ -47,18 +48,19 @@ pub(crate) fn check(bytes: &[u8], manifest: &Manifest) -> Result<Interfaces, Err
         .map(|(key, item)| name(&resolve, key, item))
         .collect();
 
-    let package = format!("genops:plugin/{{}}@{}", manifest.world);
+    // The sources were built against the WIT of WORLD_VERSION, whatever older version the
+    // manifest says the plugin needs, so that is the version of the export.
+    let package = format!("genops:plugin/{{}}@{WORLD_VERSION}");
     let expected = package.replace("{}", manifest.kind.as_str());
     if !exports.contains(&expected) {
         return Err(bad(format!(
-            "the component exports [{}] but a {} plugin of world {} must export {expected}; \
-             check `kind` and `world` in the manifest and the world the sources target",
+            "the component exports [{}] but a {} plugin built against genops:plugin@{WORLD_VERSION} \
+             must export {expected}; check `kind` in the manifest and the world the sources target",
             exports.join(", "),
             manifest.kind,
-            manifest.world
         )));
     }
-    let provided = ["types", "logging", "config"].map(|i| package.replace("{}", i));
+    let provided = ["types", "logging", "config", "models"].map(|i| package.replace("{}", i));
     if let Some(extra) = imports
         .iter()
         .find(|i| !provided.contains(i) && !i.starts_with("wasi:"))
@@ -106,7 +108,7 @@ mod tests {
         let empty_component = b"\0asm\x0d\0\x01\0";
         let err = check(empty_component, &manifest()).unwrap_err().to_string();
         assert!(
-            err.contains("must export genops:plugin/chunker@0.1.0"),
+            err.contains("must export genops:plugin/chunker@0.1.1"),
             "{err}"
         );
     }

@@ -2,8 +2,9 @@
 //!
 //! A plugin's source folder holds a `genops-plugin.toml` whose `[build]` table names the
 //! language (a folder with a `Cargo.toml` and no `[build]` table is Rust). [`build`] runs
-//! that language's toolchain, checks that the result is a component exporting the
-//! manifest's kind at the manifest's world version and importing nothing the host lacks,
+//! that language's toolchain against the WIT of [`WORLD_VERSION`], checks that the result is
+//! a component exporting the manifest's kind at that version and importing nothing the host
+//! lacks,
 //! and writes a ready-to-load plugin folder `<out>/<name>/` holding `<name>.wasm` and the
 //! manifest.
 //!
@@ -62,17 +63,19 @@ pub enum Error {
         /// The manifest.
         path: PathBuf,
     },
-    /// The manifest asks for a world version whose WIT this crate does not carry.
+    /// The manifest asks for a world version this crate cannot build for: another line, or
+    /// a version newer than the WIT it carries.
     #[error(
-        "{path} targets world {world} but this genops builds only world {known}; \
-         set `world = \"{known}\"`"
+        "{path} targets world {world} but this genops builds plugins for worlds 0.1.0 to {known}; \
+         set `world` to the oldest of those that has everything the plugin uses \
+         (`world = \"0.1.0\"` unless it calls what a later version added)"
     )]
     UnsupportedWorld {
         /// The manifest.
         path: PathBuf,
         /// The version it asks for.
         world: semver::Version,
-        /// The version this crate can build.
+        /// The newest version this crate can build.
         known: &'static str,
     },
     /// A source file or folder the build needs is not there.
@@ -332,7 +335,7 @@ pub fn build_with_progress(
     }
     let mut manifest = Manifest::from_file(&manifest_path)?;
     let language = language_of(&manifest, plugin_dir, &manifest_path)?;
-    if manifest.world.to_string() != WORLD_VERSION {
+    if !buildable(&manifest.world) {
         return Err(Error::UnsupportedWorld {
             path: manifest_path,
             world: manifest.world.clone(),
@@ -368,8 +371,8 @@ pub fn build_with_progress(
     };
 
     progress(&format!(
-        "checking that the component exports genops:plugin/{}@{}",
-        manifest.kind, manifest.world
+        "checking that the component exports genops:plugin/{}@{WORLD_VERSION}",
+        manifest.kind
     ));
     let interfaces = check::check(&bytes, &manifest)?;
 
@@ -453,6 +456,16 @@ impl Job<'_> {
     }
 }
 
+/// Whether `world` can be a manifest's world: a version of the line this crate carries (the
+/// WIT of 0.1.x holds every earlier 0.1 version, since patches only add), not newer than it.
+fn buildable(world: &semver::Version) -> bool {
+    let newest = semver::Version::parse(WORLD_VERSION).expect("valid world version");
+    world.major == newest.major
+        && world.minor == newest.minor
+        && world.pre.is_empty()
+        && *world <= newest
+}
+
 fn language_of(manifest: &Manifest, dir: &Path, manifest_path: &Path) -> Result<Language, Error> {
     match &manifest.build {
         Some(build) => Ok(build.language),
@@ -484,6 +497,16 @@ fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manifests_may_name_any_world_of_the_line_up_to_the_newest() {
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        assert!(buildable(&v("0.1.0")));
+        assert!(buildable(&v(WORLD_VERSION)));
+        assert!(!buildable(&v("0.1.99")));
+        assert!(!buildable(&v("0.2.0")));
+        assert!(!buildable(&v("0.1.1-rc.1")));
+    }
 
     #[test]
     fn env_vars_override_each_tool() {

@@ -5,21 +5,23 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 
-/// The version of the `genops:plugin` world this crate builds plugins against.
-pub const WORLD_VERSION: &str = "0.1.0";
+/// The version of the `genops:plugin` world this crate builds plugins against: the newest of
+/// the 0.1 line. A plugin's manifest may name any earlier version of the line as its `world`
+/// (the version it needs at least); hosts of any later 0.1.x load it.
+pub const WORLD_VERSION: &str = "0.1.1";
 
 const FILES: [(&str, &str); 3] = [
     (
         "types.wit",
-        include_str!("../../../wit/plugin@0.1.0/types.wit"),
+        include_str!("../../../wit/plugin@0.1/types.wit"),
     ),
     (
         "host.wit",
-        include_str!("../../../wit/plugin@0.1.0/host.wit"),
+        include_str!("../../../wit/plugin@0.1/host.wit"),
     ),
     (
         "worlds.wit",
-        include_str!("../../../wit/plugin@0.1.0/worlds.wit"),
+        include_str!("../../../wit/plugin@0.1/worlds.wit"),
     ),
 ];
 

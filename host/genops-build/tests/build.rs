@@ -37,6 +37,8 @@ fn build_and_check(plugin_dir: &Path, name: &str) -> genops_build::Built {
     let manifest = Manifest::from_file(&dir.join("genops-plugin.toml")).unwrap();
     assert_eq!(manifest.name, name);
     assert_eq!(manifest.kind, Kind::Chunker);
+    // The manifest keeps the world the plugin needs at least; the component itself is built
+    // against the newest WIT of the line.
     assert_eq!(manifest.world.to_string(), "0.1.0");
     assert_eq!(
         manifest.component_file(),
@@ -64,22 +66,23 @@ fn build_and_check(plugin_dir: &Path, name: &str) -> genops_build::Built {
     // componentize-py adds an export of its own (`exports`, its initialisation metadata),
     // which the host ignores.
     assert!(
-        exports.iter().any(|e| e == "genops:plugin/chunker@0.1.0"),
+        exports.iter().any(|e| e == "genops:plugin/chunker@0.1.1"),
         "{name}: {exports:?}"
     );
     assert!(
         exports
             .iter()
-            .all(|e| e == "genops:plugin/chunker@0.1.0" || !e.contains(':')),
+            .all(|e| e == "genops:plugin/chunker@0.1.1" || !e.contains(':')),
         "{name}: {exports:?}"
     );
     for import in &imports {
         assert!(
             import.starts_with("wasi:")
                 || [
-                    "genops:plugin/types@0.1.0",
-                    "genops:plugin/logging@0.1.0",
-                    "genops:plugin/config@0.1.0",
+                    "genops:plugin/types@0.1.1",
+                    "genops:plugin/logging@0.1.1",
+                    "genops:plugin/config@0.1.1",
+                    "genops:plugin/models@0.1.1",
                 ]
                 .contains(&import.as_str()),
             "{name} imports {import}"
@@ -264,7 +267,9 @@ mod errors {
             &[],
         );
         let err = build(dir.path(), None, &Toolchain::from_env()).unwrap_err();
-        assert!(err.to_string().contains("set `world = \"0.1.0\"`"), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("worlds 0.1.0 to 0.1.1"), "{text}");
+        assert!(text.contains("`world = \"0.1.0\"`"), "{text}");
     }
 
     #[test]

@@ -22,9 +22,43 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Native model figures: embedding throughput versus Python onnxruntime and
+    /// sentence-transformers, fraction of peak FLOPs, concurrent callers versus one batch,
+    /// mixed versus sorted lengths. Run from the repository (it uses tests/data and
+    /// scripts/models/reference.py).
+    Models {
+        /// The embedding model.
+        #[arg(long, default_value = genops_models::catalog::DEFAULT_EMBEDDING_MODEL)]
+        model: String,
+        /// Sentences to embed, one per line.
+        #[arg(long, default_value = "tests/data/sentences.txt", value_name = "FILE")]
+        sentences: PathBuf,
+        /// The Python reference script.
+        #[arg(long, default_value = "scripts/models/reference.py", value_name = "FILE")]
+        reference: PathBuf,
+        /// A sentence-transformers folder of the same model; found in the Python packages
+        /// when not given.
+        #[arg(long, value_name = "DIR")]
+        st_model: Option<PathBuf>,
+        /// Inputs per batch.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        /// Threads per engine.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Timed repetitions of each throughput figure (the best counts).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Scale the rounds of the concurrency figure (0.1 for a quick look).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(cmd: BenchCommand, _settings: &Settings) -> Result<()> {
+pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
     match cmd {
         BenchCommand::Runtime {
             plugins,
@@ -33,12 +67,51 @@ pub fn run(cmd: BenchCommand, _settings: &Settings) -> Result<()> {
         } => {
             let report =
                 genops_bench::run_runtime(&plugins, scale, &mut |line| eprintln!("{line}"))?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.table());
+            print_report(&report, json)
+        }
+        BenchCommand::Models {
+            model,
+            sentences,
+            reference,
+            st_model,
+            batch,
+            threads,
+            repeat,
+            scale,
+            json,
+        } => {
+            for (what, path) in [("sentences", &sentences), ("reference script", &reference)] {
+                if !path.is_file() {
+                    anyhow::bail!(
+                        "{what} {} not found; run `genops bench models` from the repository, or pass its path",
+                        path.display()
+                    );
+                }
             }
-            Ok(())
+            let opts = genops_bench::ModelsBench {
+                data_dir: settings.data_dir.clone(),
+                model,
+                sentences,
+                reference,
+                python: genops_models::catalog::WheelFetcher::default_python(),
+                st_model,
+                batch_size: batch,
+                threads,
+                repeat,
+                scale,
+                onnxruntime: settings.config.models.onnxruntime.clone(),
+            };
+            let report = genops_bench::run_models(&opts, &mut |line| eprintln!("{line}"))?;
+            print_report(&report, json)
         }
     }
+}
+
+fn print_report(report: &genops_bench::Report, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
 }

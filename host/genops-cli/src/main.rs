@@ -1,8 +1,10 @@
-//! The `genops` command line: build, install, inspect and list plugins, and chunk files with
-//! them. All state lives under one data directory (`--data-dir`, `GENOPS_DATA_DIR`).
+//! The `genops` command line: build, install, inspect and list plugins, chunk files with
+//! them, and install and run native models. All state lives under one data directory
+//! (`--data-dir`, `GENOPS_DATA_DIR`).
 
 mod bench;
 mod chunk;
+mod models;
 mod plugin;
 mod settings;
 
@@ -39,6 +41,13 @@ enum Command {
     Plugin(plugin::PluginCommand),
     /// Split files into chunks with a chunker plugin; prints one JSON object per chunk.
     Chunk(chunk::ChunkArgs),
+    /// Install, list and verify native ONNX models.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Embed texts with a native model; prints one JSON object per text.
+    Embed(models::EmbedArgs),
+    /// Score texts with a native classifier; prints one JSON object per text.
+    Classify(models::ClassifyArgs),
     /// Measure the runtime against native code and print the ratios.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -52,6 +61,9 @@ fn main() -> ExitCode {
             match cli.command {
                 Command::Plugin(cmd) => plugin::run(cmd, &settings),
                 Command::Chunk(args) => chunk::run(args, &settings),
+                Command::Models(cmd) => models::run(cmd, &settings),
+                Command::Embed(args) => models::embed(args, &settings),
+                Command::Classify(args) => models::classify(args, &settings),
                 Command::Bench(cmd) => bench::run(cmd, &settings),
             }
         });

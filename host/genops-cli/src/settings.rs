@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use genops_models::{ModelStore, Models, ModelsConfig};
 use genops_runtime::{Catalog, Runtime, RuntimeConfig};
 use serde::Deserialize;
 
@@ -13,6 +14,9 @@ pub struct ConfigFile {
     /// Limits and ceilings of the plugin runtime.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// The ONNX Runtime library, threads and batching of native models.
+    #[serde(default)]
+    pub models: ModelsConfig,
 }
 
 pub struct Settings {
@@ -45,6 +49,10 @@ impl Settings {
                 .validate()
                 .with_context(|| format!("in config file {}", path.display()))?;
             config
+                .models
+                .validate()
+                .with_context(|| format!("in config file {}", path.display()))?;
+            config
         } else {
             ConfigFile::default()
         };
@@ -53,6 +61,17 @@ impl Settings {
 
     pub fn catalog(&self) -> Catalog {
         Catalog::new(self.data_dir.join("plugins"))
+    }
+
+    pub fn model_store(&self) -> ModelStore {
+        ModelStore::new(&self.data_dir)
+    }
+
+    pub fn models(&self) -> Result<Models> {
+        Ok(Models::new(
+            self.model_store(),
+            self.config.models.clone(),
+        )?)
     }
 
     pub fn cache_dir(&self) -> PathBuf {

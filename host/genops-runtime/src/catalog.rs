@@ -39,9 +39,11 @@ impl Catalog {
 
     /// Copies a plugin folder (a manifest and its component) into the catalog, replacing the
     /// same name and version if present. The component is checked first: it must be a
-    /// component whose kind matches the manifest.
+    /// component whose kind matches the manifest, and the manifest's world one this host
+    /// implements.
     pub fn install_from(&self, plugin_dir: &Path) -> Result<Installed, Error> {
         let manifest = Manifest::from_file(&plugin_dir.join(FILE_NAME))?;
+        crate::runtime::check_manifest_world(&manifest)?;
         let source = plugin_dir.join(manifest.component_file());
         let bytes = std::fs::read(&source).map_err(|e| Error::io("cannot read", &source, e))?;
         let inspection = inspect_bytes(&bytes, &source.display().to_string())?;
@@ -59,11 +61,7 @@ impl Catalog {
                 return Err(Error::UnsupportedWorld {
                     source_name: source.display().to_string(),
                     exports: inspection.exports,
-                    accepted: vec![format!(
-                        "genops:plugin/{}@{}",
-                        manifest.kind,
-                        crate::WORLD_VERSION
-                    )],
+                    accepted: vec![crate::runtime::accepted_export(manifest.kind)],
                 })
             }
         }

@@ -47,7 +47,7 @@ pub enum Error {
         message: String,
     },
     /// The component exports no genops plugin interface the host supports.
-    #[error("{source_name} exports {}, but this host accepts {}; rebuild the plugin against wit/plugin@{}", list(.exports), list(.accepted), crate::WORLD_VERSION)]
+    #[error("{source_name} exports {}, but this host accepts {}; rebuild the plugin against wit/plugin@{} (genops:plugin@{})", list(.exports), list(.accepted), crate::runtime::world_line(), crate::WORLD_VERSION)]
     UnsupportedWorld {
         /// The file or plugin the bytes came from.
         source_name: String,
@@ -55,6 +55,25 @@ pub enum Error {
         exports: Vec<String>,
         /// The plugin interfaces the host accepts.
         accepted: Vec<String>,
+    },
+    /// The manifest's `world` (the `genops:plugin` version the plugin needs at least) is not
+    /// one this host implements.
+    #[error("{plugin} needs genops:plugin@{world} (`world` in its manifest), but this host implements genops:plugin@{}; {}", crate::WORLD_VERSION, world_hint(.world))]
+    UnsupportedManifestWorld {
+        /// The plugin, as `name@version`.
+        plugin: String,
+        /// The manifest's `world`.
+        world: semver::Version,
+    },
+    /// The manifest grants a model this host cannot offer.
+    #[error("{plugin} is granted model `{model}` under [capabilities] models in its genops-plugin.toml, but {reason}")]
+    ModelUnavailable {
+        /// The plugin, as `name@version`.
+        plugin: String,
+        /// The model the manifest lists.
+        model: String,
+        /// Why the model cannot be offered, and what to do.
+        reason: String,
     },
     /// The component's kind differs from what its manifest or the caller says.
     #[error("{source_name} is a {found} plugin (it exports genops:plugin/{found}), but {expected_by} says {expected}")]
@@ -69,7 +88,7 @@ pub enum Error {
         found: genops_manifest::Kind,
     },
     /// The component imports something this host does not provide.
-    #[error("{source_name} cannot be linked: {message}; plugins may import only genops:plugin/logging, genops:plugin/config and wasi:* 0.2 interfaces")]
+    #[error("{source_name} cannot be linked: {message}; plugins may import only genops:plugin/logging, genops:plugin/config, genops:plugin/models and wasi:* 0.2 interfaces")]
     Link {
         /// The file or plugin the bytes came from.
         source_name: String,
@@ -172,6 +191,14 @@ pub enum Fault {
     },
     /// The plugin recursed until its stack ran out.
     StackOverflow,
+    /// The plugin handed the host a value the canonical ABI forbids (a string that is not
+    /// UTF-8, a pointer outside its memory, an unknown variant case) when calling a host
+    /// import or returning from an export. Wasmtime refuses to lift it, which stops the
+    /// plugin like a trap.
+    InvalidValue {
+        /// Wasmtime's description.
+        message: String,
+    },
     /// Any other trap: a panic, an out-of-bounds access, `unreachable`.
     Trap {
         /// Wasmtime's description.
@@ -198,6 +225,10 @@ impl fmt::Display for Fault {
                 "used up its fuel ({fuel} units) and was stopped; raise limits.fuel if the work is legitimate"
             ),
             Fault::StackOverflow => f.write_str("overflowed its stack (runaway recursion?) and was stopped"),
+            Fault::InvalidValue { message } => write!(
+                f,
+                "passed the host an invalid value ({message}) and was stopped; the plugin breaks the canonical ABI (a string that is not UTF-8, say), which is a bug in the plugin or its bindings"
+            ),
             Fault::Trap { message } => write!(f, "trapped: {message}"),
         }
     }
@@ -243,6 +274,18 @@ fn known(names: &[String]) -> String {
         "no plugins are installed (run `genops plugin install <dir>`, or the setup script)".into()
     } else {
         format!("installed: {}", names.join(", "))
+    }
+}
+
+fn world_hint(world: &semver::Version) -> String {
+    let host = semver::Version::parse(crate::WORLD_VERSION).expect("valid world version");
+    if world.major == host.major && world.minor == host.minor {
+        "upgrade genops to a release that implements it, or build the plugin for an older world if it does not use what that version added".into()
+    } else {
+        format!(
+            "rebuild the plugin against wit/plugin@{} and set `world` to the oldest version that has everything it uses (the `@since` marks in the WIT say which)",
+            crate::runtime::world_line()
+        )
     }
 }
 

@@ -1,12 +1,15 @@
-//! What a plugin instance sees of the host: WASI with nothing granted, the logging and config
-//! imports, and the limits of its store.
+//! What a plugin instance sees of the host: WASI with nothing granted, the logging, config
+//! and models imports, and the limits of its store.
 
+use std::sync::Arc;
+
+use genops_models::Models;
 use wasmtime::component::ResourceTable;
 use wasmtime::ResourceLimiter;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::{config, logging, types};
+use crate::bindings::{config, logging, models, types};
 use crate::PluginId;
 
 /// Messages one call may log before the host drops the rest, so a chatty or hostile plugin
@@ -24,6 +27,15 @@ pub(crate) struct HostState {
     config: Vec<(String, String)>,
     plugin: PluginId,
     log_budget: u32,
+    models: ModelAccess,
+}
+
+/// The models a plugin may call: the runtime's models, if it has any, and the names the
+/// plugin's manifest grants. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct ModelAccess {
+    pub(crate) models: Option<Models>,
+    pub(crate) granted: Arc<[String]>,
 }
 
 impl HostState {
@@ -32,6 +44,7 @@ impl HostState {
         config: Vec<(String, String)>,
         memory_cap: u64,
         stderr: MemoryOutputPipe,
+        models: ModelAccess,
     ) -> Self {
         // Nothing is granted: no files, no environment, no arguments, no network.
         let wasi = WasiCtxBuilder::new().stderr(stderr).build();
@@ -45,7 +58,45 @@ impl HostState {
             config,
             plugin,
             log_budget: LOG_BUDGET,
+            models,
         }
+    }
+
+    /// The models, if the plugin may use `model`: the grant is checked before anything
+    /// else, so an ungranted plugin learns nothing about what the host has installed.
+    fn model_access(&self, model: &str) -> Result<&Models, models::ModelError> {
+        let granted = &self.models.granted;
+        if !granted.iter().any(|g| g == model) {
+            let list = if granted.is_empty() {
+                "it grants none".to_string()
+            } else {
+                format!("it grants {}", granted.join(", "))
+            };
+            return Err(models::ModelError::NotGranted(format!(
+                "{} may not use model `{model}`: its manifest does not grant it ({list}); add \"{model}\" to `[capabilities] models` in its genops-plugin.toml",
+                self.plugin
+            )));
+        }
+        self.models.models.as_ref().ok_or_else(|| {
+            models::ModelError::Failed(format!(
+                "this host runs without native models, so model `{model}` cannot run; the operator installs it with `genops models install {model}` and runs the plugin in a host started with models"
+            ))
+        })
+    }
+
+    /// Logs a failed model call at debug level: the plugin gets the error and decides
+    /// whether it matters, so it is not the host's warning to give.
+    fn model_result<T>(
+        &self,
+        model: &str,
+        call: &str,
+        result: Result<T, genops_models::Error>,
+    ) -> Result<T, models::ModelError> {
+        result.map_err(|e| {
+            let plugin = &self.plugin;
+            tracing::debug!(%plugin, model, call, "model call failed: {e}");
+            model_error(e)
+        })
     }
 
     /// Called before each export call.
@@ -105,6 +156,100 @@ impl config::Host for HostState {
 
     fn entries(&mut self) -> Vec<(String, String)> {
         self.config.clone()
+    }
+}
+
+// A model call blocks the plugin's call until the model has run. The epoch deadline keeps
+// counting meanwhile: wasm code cannot be interrupted inside a host function, so a call whose
+// deadline passed during the model run traps as a timeout as soon as it is back in wasm.
+impl models::Host for HostState {
+    fn embed(
+        &mut self,
+        model: String,
+        texts: Vec<String>,
+    ) -> Result<Vec<models::Embedding>, models::ModelError> {
+        let result = self.model_access(&model)?.embed(&model, &texts);
+        Ok(self
+            .model_result(&model, "embed", result)?
+            .into_iter()
+            .map(|e| models::Embedding {
+                vector: e.vector,
+                tokens: e.tokens,
+                truncated: e.truncated,
+            })
+            .collect())
+    }
+
+    fn embed_tokens(
+        &mut self,
+        model: String,
+        text: String,
+    ) -> Result<models::TokenEmbeddings, models::ModelError> {
+        let result = self.model_access(&model)?.embed_tokens(&model, &text);
+        let out = self.model_result(&model, "embed-tokens", result)?;
+        Ok(models::TokenEmbeddings {
+            tokens: out
+                .tokens
+                .into_iter()
+                .map(|t| models::Token {
+                    text: t.token,
+                    start: t.start,
+                    end: t.end,
+                    special: t.special,
+                })
+                .collect(),
+            vectors: out.vectors,
+            truncated: out.truncated,
+        })
+    }
+
+    fn classify(
+        &mut self,
+        model: String,
+        inputs: Vec<models::ClassifyInput>,
+    ) -> Result<Vec<models::Classification>, models::ModelError> {
+        let inputs: Vec<genops_models::ClassifyInput> = inputs
+            .into_iter()
+            .map(|i| genops_models::ClassifyInput {
+                text: i.text,
+                pair: i.pair,
+            })
+            .collect();
+        let result = self.model_access(&model)?.classify(&model, &inputs);
+        Ok(self
+            .model_result(&model, "classify", result)?
+            .into_iter()
+            .map(|c| models::Classification {
+                scores: c
+                    .scores
+                    .into_iter()
+                    .map(|s| models::LabelScore {
+                        label: s.label,
+                        score: s.score,
+                    })
+                    .collect(),
+                truncated: c.truncated,
+            })
+            .collect())
+    }
+
+    fn count_tokens(
+        &mut self,
+        model: String,
+        texts: Vec<String>,
+    ) -> Result<Vec<u32>, models::ModelError> {
+        let result = self.model_access(&model)?.count_tokens(&model, &texts);
+        self.model_result(&model, "count-tokens", result)
+    }
+}
+
+/// The WIT case of a model error; the message is the error's own, which says what to do.
+fn model_error(e: genops_models::Error) -> models::ModelError {
+    use genops_models::Error as E;
+    match e {
+        E::UnknownModel { .. } => models::ModelError::UnknownModel(e.to_string()),
+        E::InvalidInput(_) | E::WrongTask { .. } => models::ModelError::InvalidInput(e.to_string()),
+        _ => models::ModelError::Failed(e.to_string()),
     }
 }
 

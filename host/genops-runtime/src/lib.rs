@@ -10,6 +10,10 @@
 //! the plugin, and the host keeps serving. A [`Registry`] holds plugins by name with atomic
 //! hot swap and rollback; a [`Catalog`] is the installed plugins on disk.
 //!
+//! [`Runtime::with_models`] attaches native ONNX models ([`genops_models::Models`]), which
+//! plugins then call through the `genops:plugin/models` import, each plugin limited to the
+//! models its manifest grants under `[capabilities] models`.
+//!
 //! ```no_run
 //! use std::collections::BTreeMap;
 //! use genops_runtime::{Document, Runtime, RuntimeConfig};
@@ -48,5 +52,7 @@ pub use plugin::{
 pub use registry::Registry;
 pub use runtime::{inspect_bytes, Inspection, LoadSource, Runtime};
 
-/// The version of the `genops:plugin` WIT package this host implements.
-pub const WORLD_VERSION: &str = "0.1.0";
+/// The version of the `genops:plugin` WIT package this host implements. The host loads
+/// components built against any earlier version of the same line (0.1.0 to this one): a
+/// 0.1.x release only adds items, each marked `@since` in `wit/plugin@0.1/`.
+pub const WORLD_VERSION: &str = "0.1.1";

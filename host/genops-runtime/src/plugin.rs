@@ -10,7 +10,7 @@ use wasmtime::Store;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::bindings::{self, types as wit};
-use crate::host::{HostState, STDERR_BYTES};
+use crate::host::{HostState, ModelAccess, STDERR_BYTES};
 use crate::runtime::{LoadSource, Runtime};
 use crate::{Error, Fault, PluginError};
 
@@ -73,6 +73,8 @@ pub(crate) struct PluginInner {
     pub(crate) kind: Kind,
     pub(crate) world: semver::Version,
     pub(crate) limits: CallLimits,
+    /// The models the manifest grants, shared by every instance.
+    pub(crate) granted_models: Arc<[String]>,
     pub(crate) pre: Pre,
     pub(crate) runtime: Runtime,
     pub(crate) load_source: LoadSource,
@@ -228,6 +230,10 @@ impl Session {
             self.config.clone(),
             inner.limits.memory_bytes,
             stderr.clone(),
+            ModelAccess {
+                models: inner.runtime.inner.models.clone(),
+                granted: inner.granted_models.clone(),
+            },
         );
         let mut store = Store::new(&inner.runtime.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -247,7 +253,14 @@ impl Session {
                 });
                 Ok(())
             }
-            Err(e) => Err(classify(&inner.id, &inner.limits, e, &store, &stderr)),
+            Err(e) => Err(classify(
+                &inner.id,
+                &inner.limits,
+                e,
+                &store,
+                &stderr,
+                Stage::Instantiate,
+            )),
         }
     }
 
@@ -288,6 +301,7 @@ impl Session {
                     e,
                     &live.store,
                     &live.stderr,
+                    Stage::Call,
                 ))
             }
         }
@@ -410,12 +424,22 @@ pub(crate) fn plugin_error(e: wit::PluginError) -> PluginError {
     }
 }
 
+/// When a wasmtime error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Creating the instance (which runs the component's start functions).
+    Instantiate,
+    /// Inside a call of an export, host imports included.
+    Call,
+}
+
 fn classify(
     id: &PluginId,
     limits: &CallLimits,
     error: wasmtime::Error,
     store: &Store<HostState>,
     stderr: &MemoryOutputPipe,
+    stage: Stage,
 ) -> Error {
     let fault = if let Some(asked) = store.data().limiter.exceeded {
         Fault::MemoryLimit {
@@ -433,6 +457,20 @@ fn classify(
             Some(wasmtime::Trap::StackOverflow) => Fault::StackOverflow,
             Some(trap) => Fault::Trap {
                 message: trap.to_string(),
+            },
+            // Wasmtime refuses to lift a string that is not UTF-8, whether the plugin passes
+            // it to a host import or returns it from an export. That is the plugin breaking
+            // the canonical ABI, which stops it like a trap.
+            None if error.downcast_ref::<std::str::Utf8Error>().is_some() => {
+                Fault::InvalidValue {
+                    message: format!("a string that is not UTF-8: {}", error.root_cause()),
+                }
+            }
+            // During a call, anything else that stops the plugin (another value wasmtime
+            // cannot lift, a WASI exit) is the plugin's doing too; the host's own imports
+            // never fail a call.
+            None if stage == Stage::Call => Fault::Trap {
+                message: error.root_cause().to_string(),
             },
             None => {
                 return Error::Runtime {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use genops_manifest::{Kind, Manifest};
+use genops_models::Models;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -17,7 +18,8 @@ use crate::plugin::{CallLimits, Plugin, PluginInner, Pre};
 use crate::{Allocator, Error, PluginId, RuntimeConfig, WORLD_VERSION};
 
 /// The plugin host: one wasmtime engine, one linker with the host imports, an optional
-/// on-disk cache of compiled components, and a thread that drives deadlines.
+/// on-disk cache of compiled components, the native models plugins may call (if any), and a
+/// thread that drives deadlines.
 ///
 /// Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -30,6 +32,7 @@ pub(crate) struct RuntimeInner {
     pub(crate) linker: Linker<HostState>,
     pub(crate) config: RuntimeConfig,
     cache_dir: Option<PathBuf>,
+    pub(crate) models: Option<Models>,
     engine_key: String,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -67,8 +70,22 @@ pub struct Inspection {
 }
 
 impl Runtime {
-    /// Creates a runtime. `cache_dir` holds compiled components; `None` compiles every time.
+    /// Creates a runtime without native models. `cache_dir` holds compiled components; `None`
+    /// compiles every time. Plugins that call the models import get a `failed` error saying
+    /// the host runs without models.
     pub fn new(config: RuntimeConfig, cache_dir: Option<PathBuf>) -> Result<Runtime, Error> {
+        Self::with_models(config, cache_dir, None)
+    }
+
+    /// Creates a runtime whose plugins may call `models`, each plugin only the models its
+    /// manifest grants (`[capabilities] models`). With models attached, loading refuses a
+    /// plugin granted a model that is not installed, so the mistake shows at install time
+    /// rather than on the plugin's first call.
+    pub fn with_models(
+        config: RuntimeConfig,
+        cache_dir: Option<PathBuf>,
+        models: Option<Models>,
+    ) -> Result<Runtime, Error> {
         config.validate()?;
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
@@ -113,6 +130,14 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        // Linked whether or not models are attached: a plugin that imports models loads on
+        // every host, and without models (or without a grant) its calls return an error it
+        // can handle.
+        bindings::models::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let engine_key = {
             let mut hasher = Sha256Hasher::default();
@@ -133,6 +158,7 @@ impl Runtime {
                 linker,
                 config,
                 cache_dir,
+                models,
                 engine_key,
                 stop_ticker,
             }),
@@ -142,6 +168,11 @@ impl Runtime {
     /// The runtime's settings.
     pub fn config(&self) -> &RuntimeConfig {
         &self.inner.config
+    }
+
+    /// The native models plugins may call, if the runtime has them.
+    pub fn models(&self) -> Option<&Models> {
+        self.inner.models.as_ref()
     }
 
     /// Loads a plugin folder: `genops-plugin.toml` and the component it names.
@@ -198,12 +229,15 @@ impl Runtime {
             }
             None => synthesized_manifest(source_name, kind, &world)?,
         };
+        check_manifest_world(&manifest)?;
+        self.check_model_grants(&manifest)?;
         let id = PluginId {
             name: manifest.name.clone(),
             version: manifest.version.clone(),
             digest: inspection.digest.clone(),
         };
         let limits = self.call_limits(&manifest)?;
+        let granted_models: Arc<[String]> = manifest.capabilities.models.clone().into();
 
         let (component, load_source) = self.compile(bytes, &inspection.digest, source_name)?;
         let instance_pre =
@@ -245,6 +279,7 @@ impl Runtime {
                 kind,
                 world,
                 limits,
+                granted_models,
                 pre,
                 runtime: self.clone(),
                 load_source,
@@ -252,6 +287,42 @@ impl Runtime {
                 size: bytes.len(),
             }),
         })
+    }
+
+    /// Checks that every model the manifest grants is a model name and, when the runtime has
+    /// models, that it is installed and readable.
+    fn check_model_grants(&self, manifest: &Manifest) -> Result<(), Error> {
+        for model in &manifest.capabilities.models {
+            let unavailable = |reason: String| Error::ModelUnavailable {
+                plugin: format!("{}@{}", manifest.name, manifest.version),
+                model: model.clone(),
+                reason,
+            };
+            // Only names are grantable: a path would let a manifest reach any folder.
+            if let Err(message) = genops_models::check_name(model) {
+                return Err(unavailable(format!(
+                    "{message}; list the names of installed models (`genops models list`)"
+                )));
+            }
+            let Some(models) = &self.inner.models else {
+                continue;
+            };
+            match models.store().resolve(model) {
+                Ok(_) => {}
+                Err(genops_models::Error::UnknownModel { installed, .. }) => {
+                    return Err(unavailable(format!(
+                        "this host has no model of that name (installed: {}); install it with `genops models install {model}`, or remove it from the manifest",
+                        if installed.is_empty() {
+                            "none".to_string()
+                        } else {
+                            installed.join(", ")
+                        }
+                    )))
+                }
+                Err(e) => return Err(unavailable(format!("the model cannot be used: {e}"))),
+            }
+        }
+        Ok(())
     }
 
     fn call_limits(&self, manifest: &Manifest) -> Result<CallLimits, Error> {
@@ -408,17 +479,64 @@ fn supported_export(name: &str) -> Option<(Kind, semver::Version)> {
     let (kind, version) = rest.split_once('@')?;
     let kind = Kind::parse(kind)?;
     let version = semver::Version::parse(version).ok()?;
-    let host = semver::Version::parse(WORLD_VERSION).expect("valid world version");
-    // While the major version is 0, a minor bump may break; patches only add (`@since`).
-    (version.major == host.major && version.minor == host.minor && version.patch <= host.patch)
-        .then_some((kind, version))
+    implemented(&version).then_some((kind, version))
+}
+
+fn host_version() -> semver::Version {
+    semver::Version::parse(WORLD_VERSION).expect("valid world version")
+}
+
+/// Whether this host implements `version` of `genops:plugin`: the same line (while the major
+/// version is 0, a minor bump may break, so the line is `0.minor`) and not newer. Patches
+/// only add items (`@since`), so a host of 0.1.1 serves everything a 0.1.0 plugin uses.
+pub(crate) fn implemented(version: &semver::Version) -> bool {
+    let host = host_version();
+    let same_line = if host.major == 0 {
+        version.major == 0 && version.minor == host.minor
+    } else {
+        version.major == host.major
+    };
+    same_line && version.pre.is_empty() && *version <= host
+}
+
+/// The line of versions this host implements, which is also the name of its WIT folder
+/// (`wit/plugin@0.1`).
+pub(crate) fn world_line() -> String {
+    let host = host_version();
+    if host.major == 0 {
+        format!("0.{}", host.minor)
+    } else {
+        host.major.to_string()
+    }
+}
+
+/// The export names a plugin of `kind` may have, for error messages.
+pub(crate) fn accepted_export(kind: Kind) -> String {
+    let host = host_version();
+    let oldest = semver::Version::new(host.major, if host.major == 0 { host.minor } else { 0 }, 0);
+    if oldest == host {
+        format!("genops:plugin/{kind}@{host}")
+    } else {
+        format!("genops:plugin/{kind}@{oldest} to @{host}")
+    }
 }
 
 fn accepted_exports() -> Vec<String> {
-    Kind::ALL
-        .iter()
-        .map(|k| format!("genops:plugin/{k}@{WORLD_VERSION}"))
-        .collect()
+    Kind::ALL.into_iter().map(accepted_export).collect()
+}
+
+/// The manifest's `world` is the `genops:plugin` version the plugin needs at least; the
+/// component may export any version of the line up to this host's (a plugin built now
+/// exports the newest version even when it needs only what 0.1.0 had).
+pub(crate) fn check_manifest_world(manifest: &Manifest) -> Result<(), Error> {
+    if implemented(&manifest.world) {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedManifestWorld {
+            plugin: format!("{}@{}", manifest.name, manifest.version),
+            world: manifest.world.clone(),
+        })
+    }
 }
 
 fn synthesized_manifest(
@@ -508,12 +626,50 @@ mod tests {
 
     #[test]
     fn supported_exports_follow_semver_of_0_x() {
+        assert_eq!(WORLD_VERSION, "0.1.1");
         assert!(supported_export("genops:plugin/chunker@0.1.0").is_some());
+        assert!(supported_export("genops:plugin/chunker@0.1.1").is_some());
         assert!(supported_export("genops:plugin/guardrail@0.1.0").is_some());
+        // Newer than the host: it may import what this host lacks.
+        assert!(supported_export("genops:plugin/chunker@0.1.2").is_none());
+        assert!(supported_export("genops:plugin/chunker@0.1.1-rc.1").is_none());
+        assert!(supported_export("genops:plugin/chunker@0.0.1").is_none());
         assert!(supported_export("genops:plugin/chunker@0.2.0").is_none());
         assert!(supported_export("genops:plugin/chunker@1.0.0").is_none());
         assert!(supported_export("genops:plugin/splitter@0.1.0").is_none());
         assert!(supported_export("other:plugin/chunker@0.1.0").is_none());
+    }
+
+    #[test]
+    fn the_line_and_accepted_exports_name_the_range() {
+        assert_eq!(world_line(), "0.1");
+        assert_eq!(
+            accepted_export(Kind::Evaluator),
+            "genops:plugin/evaluator@0.1.0 to @0.1.1"
+        );
+    }
+
+    #[test]
+    fn manifest_world_is_the_version_the_plugin_needs_at_least() {
+        let manifest = |world: &str| {
+            Manifest::from_toml_str(&format!(
+                "name = \"p\"\nversion = \"1.0.0\"\nkind = \"chunker\"\nworld = \"{world}\"\n"
+            ))
+            .unwrap()
+        };
+        check_manifest_world(&manifest("0.1.0")).unwrap();
+        check_manifest_world(&manifest("0.1.1")).unwrap();
+        let newer = check_manifest_world(&manifest("0.1.2"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            newer.contains("needs genops:plugin@0.1.2") && newer.contains("upgrade genops"),
+            "{newer}"
+        );
+        let other_line = check_manifest_world(&manifest("0.2.0"))
+            .unwrap_err()
+            .to_string();
+        assert!(other_line.contains("wit/plugin@0.1"), "{other_line}");
     }
 
     #[test]
@@ -535,7 +691,7 @@ mod tests {
         let m = synthesized_manifest(
             "dir/My_Plugin.wasm",
             Kind::Chunker,
-            &"0.1.0".parse().unwrap(),
+            &"0.1.1".parse().unwrap(),
         )
         .unwrap();
         assert_eq!(m.name, "my-plugin");

@@ -40,8 +40,37 @@
 //! them and rejects a plugin that returns anything else. Return [`PluginError`]s for bad
 //! configuration or input: a panic is a trap, which the host reports as a plugin fault.
 //!
+//! Plugins may call the host's native models (embedding, classification, tokenisation)
+//! through `genops_sdk::models`, with the `models` feature enabled and each model
+//! granted in the manifest:
+//!
+//! ```toml
+//! [capabilities]
+//! models = ["all-minilm-l6-v2"]
+//! ```
+//!
 //! [`PluginError`]: chunker::PluginError
 #![deny(missing_docs)]
+
+/// Bindings of the `models` host interface alone, generated once and shared by every kind's
+/// bindings (through wit-bindgen's `with`), so that `models` has one set of types whatever
+/// the kind. Nothing is imported by a component that does not call a model: the linker drops
+/// unused imports.
+#[doc(hidden)]
+#[allow(missing_docs, clippy::all)]
+pub mod models_bindings {
+    wit_bindgen::generate!({
+        inline: "package genops:sdk;\nworld models { import genops:plugin/models@0.1.1; }\n",
+        path: "../../wit/plugin@0.1",
+        world: "genops:sdk/models",
+        with: { "genops:plugin/models@0.1.1": generate },
+        // Borrowed parameters: `embed` takes `&[&str]`, with no copy of the texts.
+        ownership: Borrowing { duplicate_if_necessary: false },
+    });
+}
+
+#[cfg(feature = "models")]
+pub mod models;
 
 /// Adds the helpers every kind shares (configuration, logging, constructors) to one kind's
 /// module. Each kind gets its own copy because wit-bindgen generates distinct types per world.
@@ -110,6 +139,15 @@ macro_rules! kind_helpers {
             /// Logs at error level.
             pub fn error(message: &str) {
                 log(Level::Error, message)
+            }
+        }
+
+        #[cfg(feature = "models")]
+        impl From<crate::models::ModelError> for PluginError {
+            /// A model error as the plugin's `host` error, so `?` works in a plugin's calls;
+            /// the message names the case (`not-granted: ...`).
+            fn from(e: crate::models::ModelError) -> Self {
+                PluginError::Host(format!("{}: {}", e.case(), e.message()))
             }
         }
 
@@ -194,11 +232,12 @@ pub mod chunker {
     #[allow(missing_docs, clippy::all)]
     pub mod bindings {
         wit_bindgen::generate!({
-            path: "../../wit/plugin@0.1.0",
+            path: "../../wit/plugin@0.1",
             world: "chunker-plugin",
             pub_export_macro: true,
             export_macro_name: "export_chunker",
             default_bindings_module: "genops_sdk::chunker::bindings",
+            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
         });
     }
 
@@ -246,11 +285,12 @@ pub mod retriever {
     #[allow(missing_docs, clippy::all)]
     pub mod bindings {
         wit_bindgen::generate!({
-            path: "../../wit/plugin@0.1.0",
+            path: "../../wit/plugin@0.1",
             world: "retriever-plugin",
             pub_export_macro: true,
             export_macro_name: "export_retriever",
             default_bindings_module: "genops_sdk::retriever::bindings",
+            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
         });
     }
 
@@ -272,11 +312,12 @@ pub mod evaluator {
     #[allow(missing_docs, clippy::all)]
     pub mod bindings {
         wit_bindgen::generate!({
-            path: "../../wit/plugin@0.1.0",
+            path: "../../wit/plugin@0.1",
             world: "evaluator-plugin",
             pub_export_macro: true,
             export_macro_name: "export_evaluator",
             default_bindings_module: "genops_sdk::evaluator::bindings",
+            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
         });
     }
 
@@ -298,11 +339,12 @@ pub mod guardrail {
     #[allow(missing_docs, clippy::all)]
     pub mod bindings {
         wit_bindgen::generate!({
-            path: "../../wit/plugin@0.1.0",
+            path: "../../wit/plugin@0.1",
             world: "guardrail-plugin",
             pub_export_macro: true,
             export_macro_name: "export_guardrail",
             default_bindings_module: "genops_sdk::guardrail::bindings",
+            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
         });
     }
 
