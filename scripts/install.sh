@@ -25,9 +25,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python guests.
-# (The version is read into a variable first: `grep -q` closing the pipe early would make
-# pip fail under pipefail.)
-py_version=$(python3 -m pip show componentize-py 2>/dev/null | sed -n 's/^Version: //p')
+# (`pip show` exits 1 for a package that is not installed, which under pipefail would end
+# the script on a fresh machine: hence `|| true`.)
+py_version=$(python3 -m pip show componentize-py 2>/dev/null | sed -n 's/^Version: //p' || true)
 if [ "$py_version" != "0.25.1" ]; then
   step "installing componentize-py"
   python3 -m pip install -q componentize-py==0.25.1
@@ -35,7 +35,7 @@ fi
 
 # JavaScript guests: componentize-js, pinned by sdk/js/package-lock.json. Its dependencies
 # need Node 20 or later (Debian 12's own nodejs is 18; this machine kind ships 20).
-node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
 if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
   echo "error: JavaScript plugins need Node.js 20 or later (found: ${node_major:-none}); install it, then run this again" >&2
   exit 1
@@ -60,7 +60,7 @@ py_missing=()
 for req in "${py_want[@]}"; do
   name=${req%%==*}
   want=${req#*==}
-  have=$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+  have=$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)
   if [ -z "$have" ] || { [ "$want" != "$req" ] && [ "$have" != "$want" ]; }; then
     py_missing+=("$req")
   fi

@@ -7,8 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
+use genops_models::{ModelStore, Models, ModelsConfig};
 use genops_runtime::{Document, Plugin, Runtime, RuntimeConfig};
+
+/// The default embedding model, which `scripts/test.sh` installs for the tests.
+pub const MODEL: &str = "all-minilm-l6-v2";
 
 /// The folder of built plugin folders.
 pub fn plugins_dir() -> PathBuf {
@@ -51,6 +56,41 @@ pub fn runtime() -> Runtime {
 /// A runtime with `config` and the shared cache.
 pub fn runtime_with(config: RuntimeConfig) -> Runtime {
     Runtime::new(config, Some(cache_dir())).expect("runtime starts")
+}
+
+/// The data directory holding the default model and ONNX Runtime: `GENOPS_TEST_DATA`, which
+/// `scripts/test.sh` fills with `genops models install`.
+pub fn models_data_dir() -> PathBuf {
+    let dir = std::env::var_os("GENOPS_TEST_DATA")
+        .map(PathBuf::from)
+        .expect(
+            "GENOPS_TEST_DATA is not set: run the tests with scripts/test.sh, or install the \
+             default model with `genops --data-dir DIR models install` and set GENOPS_TEST_DATA=DIR",
+        );
+    assert!(
+        dir.join("models").join(MODEL).is_dir(),
+        "no {MODEL} in {}: run `genops --data-dir {} models install`",
+        dir.display(),
+        dir.display()
+    );
+    dir
+}
+
+/// One `Models` over the test data directory for the whole test binary, as a service has.
+pub fn models() -> Models {
+    static MODELS: OnceLock<Models> = OnceLock::new();
+    MODELS
+        .get_or_init(|| {
+            Models::new(ModelStore::new(&models_data_dir()), ModelsConfig::default())
+                .expect("models open")
+        })
+        .clone()
+}
+
+/// A runtime with default settings, the shared cache and the test models.
+pub fn runtime_with_models() -> Runtime {
+    Runtime::with_models(RuntimeConfig::default(), Some(cache_dir()), Some(models()))
+        .expect("runtime starts")
 }
 
 /// Loads a built plugin by name with default settings.

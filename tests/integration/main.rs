@@ -5,4 +5,5 @@ mod hot_swap;
 mod kinds;
 mod languages;
 mod loading;
+mod models;
 mod sandbox;

@@ -78,10 +78,14 @@ impl Settings {
         self.data_dir.join("cache").join("compiled")
     }
 
+    /// The plugin runtime, with the data directory's models attached: models load on first
+    /// use, so a plugin that calls none costs nothing, and a plugin granted a model that is
+    /// not installed is refused when it loads.
     pub fn runtime(&self) -> Result<Runtime> {
-        Ok(Runtime::new(
+        Ok(Runtime::with_models(
             self.config.runtime.clone(),
             Some(self.cache_dir()),
+            Some(self.models()?),
         )?)
     }
 }

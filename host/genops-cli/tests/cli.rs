@@ -379,3 +379,286 @@ fn bench_without_plugins_says_how_to_build_them() {
         "{stderr}"
     );
 }
+
+// --- native models -----------------------------------------------------------------------
+// The default model and ONNX Runtime are installed once per test run into GENOPS_TEST_DATA
+// (scripts/test.sh). Commands that only read use that folder; commands that change or damage
+// a store work on a copy.
+
+fn models_data() -> std::path::PathBuf {
+    genops_tests::models_data_dir()
+}
+
+fn vectors_of(out: &str) -> Vec<Vec<f32>> {
+    out.lines()
+        .map(|line| {
+            let row: Value = serde_json::from_str(line).unwrap();
+            row["vector"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect()
+        })
+        .collect()
+}
+
+/// A data directory with a copy of the installed default model and ONNX Runtime.
+fn copied_models_data() -> tempfile::TempDir {
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let data = tempfile::tempdir().unwrap();
+    for sub in ["models", "lib"] {
+        copy_tree(&models_data().join(sub), &data.path().join(sub));
+    }
+    data
+}
+
+#[test]
+fn models_list_json_names_task_path_and_hash() {
+    let out = ok(genops(&models_data(), &["models", "list", "--json"]));
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == genops_tests::MODEL)
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(row["task"], "embedding");
+    assert!(Path::new(row["path"].as_str().unwrap()).join("model.onnx").is_file());
+    let sha = row["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64, "{row}");
+    let table = ok(genops(&models_data(), &["models", "list"]));
+    assert!(table.contains(genops_tests::MODEL) && table.contains(&sha[..16]), "{table}");
+}
+
+#[test]
+fn embed_prints_unit_vectors_and_a_plugin_gets_the_same() {
+    let texts = [
+        "Congress shall make no law respecting an establishment of religion.",
+        "The harvest was late this year because of the rain.",
+    ];
+    let out = ok(genops(
+        &models_data(),
+        &["embed", "--model", genops_tests::MODEL, texts[0], texts[1]],
+    ));
+    let rows: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["index"], 1);
+    assert_eq!(rows[0]["truncated"], false);
+    assert!(rows[0]["tokens"].as_u64().unwrap() > 10);
+    let cli = vectors_of(&out);
+    for v in &cli {
+        assert_eq!(v.len(), 384);
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "unit length: {norm}");
+    }
+
+    // The same texts through a plugin's `embed` import, in the same data directory.
+    let plugin = genops_tests::runtime_with_models()
+        .load_dir(&plugin_dir("evaluator-similarity"))
+        .unwrap();
+    let sample = genops_runtime::Sample {
+        id: "s".into(),
+        answer: texts[0].into(),
+        reference: Some(texts[1].into()),
+        ..Default::default()
+    };
+    let results = plugin
+        .session(&genops_tests::sets(&[("dump", "true")]))
+        .evaluate(&[sample])
+        .unwrap();
+    let score = results[0].as_ref().unwrap();
+    let from_plugin: Vec<f32> = (0..384)
+        .map(|i| {
+            score
+                .metrics
+                .iter()
+                .find(|m| m.name == format!("v{i}"))
+                .unwrap()
+                .value as f32
+        })
+        .collect();
+    assert_eq!(from_plugin, cli[0], "the plugin's vector is the CLI's");
+}
+
+#[test]
+fn embed_reads_texts_from_a_file_and_prints_token_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("texts.txt");
+    std::fs::write(&file, "first line\nsecond line\n").unwrap();
+    let out = ok(genops(
+        &models_data(),
+        &["embed", "-m", genops_tests::MODEL, "--input", file.to_str().unwrap()],
+    ));
+    assert_eq!(vectors_of(&out).len(), 2);
+
+    let out = ok(genops(
+        &models_data(),
+        &["embed", "-m", genops_tests::MODEL, "--tokens", "unbelievable"],
+    ));
+    let row: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let tokens = row["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), row["vectors"].as_array().unwrap().len());
+    assert!(tokens.len() >= 3, "[CLS], pieces, [SEP]: {row}");
+}
+
+#[test]
+fn embed_bad_inputs_say_what_to_do() {
+    let data = models_data();
+    let err = fails(
+        genops(&data, &["embed", "--model", "no-such-model", "text"]),
+        "genops models install no-such-model",
+    );
+    assert!(err.contains(genops_tests::MODEL), "lists installed: {err}");
+    fails(
+        genops(&data, &["embed", "--model", genops_tests::MODEL, ""]),
+        "text 0 is empty",
+    );
+    fails(
+        genops(&data, &["embed", "--model", genops_tests::MODEL]),
+        "no texts given",
+    );
+    let huge = "word ".repeat(200_000);
+    fails(
+        genops(&data, &["embed", "--model", genops_tests::MODEL, &huge]),
+        "max-text-bytes",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.txt");
+    std::fs::write(&file, b"caf\xe9\n").unwrap();
+    fails(
+        genops(
+            &data,
+            &["embed", "-m", genops_tests::MODEL, "--input", file.to_str().unwrap()],
+        ),
+        "line 1: not UTF-8",
+    );
+}
+
+#[test]
+fn a_missing_or_broken_onnx_runtime_is_an_error_not_a_panic() {
+    let data = copied_models_data();
+    std::fs::remove_dir_all(data.path().join("lib")).unwrap();
+    fails(
+        genops(data.path(), &["embed", "-m", genops_tests::MODEL, "text"]),
+        "genops models install",
+    );
+
+    let data = copied_models_data();
+    let fake = data.path().join("not-a-library.so");
+    std::fs::write(&fake, b"this is not a shared library").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_genops"))
+        .args(["embed", "-m", genops_tests::MODEL, "text"])
+        .env("GENOPS_DATA_DIR", data.path())
+        .env("GENOPS_ONNXRUNTIME", &fake)
+        .env_remove("GENOPS_CONFIG")
+        .output()
+        .unwrap();
+    let stderr = fails(output, "not-a-library.so");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn verify_catches_weights_that_do_not_match_the_manifest() {
+    let data = copied_models_data();
+    let out = ok(genops(data.path(), &["models", "verify"]));
+    assert!(out.contains(genops_tests::MODEL) && out.contains(" ok "), "{out}");
+
+    let weights = data
+        .path()
+        .join("models")
+        .join(genops_tests::MODEL)
+        .join("model.onnx");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&weights, bytes).unwrap();
+    let output = genops(data.path(), &["models", "verify"]);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("FAILED") && stdout.contains("sha256"), "{stdout}");
+    fails(
+        genops(data.path(), &["embed", "-m", genops_tests::MODEL, "text"]),
+        "sha256",
+    );
+}
+
+#[test]
+fn models_install_refuses_unknown_names_and_incomplete_folders() {
+    let data = tempfile::tempdir().unwrap();
+    let err = fails(
+        genops(data.path(), &["models", "install", "no-such-model"]),
+        "no-such-model",
+    );
+    assert!(err.contains(genops_tests::MODEL), "lists the catalog: {err}");
+
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        models_data()
+            .join("models")
+            .join(genops_tests::MODEL)
+            .join("model.onnx"),
+        folder.path().join("model.onnx"),
+    )
+    .unwrap();
+    fails(
+        genops(
+            data.path(),
+            &[
+                "models",
+                "install",
+                "--from",
+                folder.path().to_str().unwrap(),
+                "--task",
+                "embedding",
+                "mine",
+            ],
+        ),
+        "tokenizer.json",
+    );
+    assert!(!data.path().join("models").join("mine").exists());
+}
+
+#[test]
+fn a_users_export_installs_from_a_folder_and_embeds_like_the_original() {
+    let data = copied_models_data();
+    let export = tempfile::tempdir().unwrap();
+    let original = data.path().join("models").join(genops_tests::MODEL);
+    for file in ["model.onnx", "tokenizer.json"] {
+        std::fs::copy(original.join(file), export.path().join(file)).unwrap();
+    }
+    ok(genops(
+        data.path(),
+        &[
+            "models",
+            "install",
+            "--from",
+            export.path().to_str().unwrap(),
+            "--task",
+            "embedding",
+            "my-export",
+        ],
+    ));
+    let text = "A sentence embedded by two names of one model.";
+    let a = vectors_of(&ok(genops(data.path(), &["embed", "-m", "my-export", text])));
+    let b = vectors_of(&ok(genops(
+        data.path(),
+        &["embed", "-m", genops_tests::MODEL, text],
+    )));
+    // Without a manifest nothing says the export normalises, so compare directions.
+    let dot: f32 = a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let cosine = dot / (norm(&a[0]) * norm(&b[0]));
+    assert!(cosine > 0.9999, "{cosine}");
+}
