@@ -11,7 +11,7 @@ use wit_parser::{ManglingAndAbi, Resolve};
 /// (and `extra` added as one more file). Its functions trap when called: these components
 /// exist to be refused or to trap.
 fn dummy_component(world: &str, edit: impl Fn(&str) -> String, extra: Option<&str>) -> Vec<u8> {
-    let wit_src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../wit/plugin@0.1.0");
+    let wit_src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../wit/plugin@0.1");
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&wit_src).unwrap() {
         let path = entry.unwrap().path();
@@ -102,7 +102,12 @@ fn a_component_of_another_kind_is_refused() {
 fn an_unsupported_world_version_names_both_versions() {
     let future = dummy_component(
         "chunker-plugin",
-        |text| text.replace("genops:plugin@0.1.0", "genops:plugin@9.0.0"),
+        |text| {
+            text.replace(
+                &format!("genops:plugin@{}", genops_runtime::WORLD_VERSION),
+                "genops:plugin@9.0.0",
+            )
+        },
         None,
     );
     let err = runtime()
@@ -119,11 +124,12 @@ fn an_import_the_host_lacks_is_refused_at_load() {
     let greedy = dummy_component(
         "greedy-chunker",
         str::to_string,
-        Some(
-            "package genops:plugin@0.1.0;\n\
-             interface secrets { steal: func() -> string; }\n\
-             world greedy-chunker { import logging; import config; import secrets; export chunker; }\n",
-        ),
+        Some(&format!(
+            "package genops:plugin@{};\n\
+             interface secrets {{ steal: func() -> string; }}\n\
+             world greedy-chunker {{ import logging; import config; import secrets; export chunker; }}\n",
+            genops_runtime::WORLD_VERSION
+        )),
     );
     let err = runtime()
         .load_bytes(&greedy, None, "greedy.wasm")

@@ -61,7 +61,10 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
     let spec = store.resolve(&opts.model)?;
     let mut rows = Vec::new();
 
-    progress(&format!("genops: {n} sentences, batch {}, {} threads", opts.batch_size, opts.threads));
+    progress(&format!(
+        "genops: {n} sentences, batch {}, {} threads",
+        opts.batch_size, opts.threads
+    ));
     models.embed(&opts.model, &texts)?; // load and warm up
     let (ours, tokens) = best_of(opts.repeat, || {
         let out = models.embed(&opts.model, &texts)?;
@@ -82,19 +85,31 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
     )?;
     let py_rate = py["sentences_per_second"].as_f64().unwrap_or(f64::NAN);
     rows.push(Row {
-        figure: format!("embed {n} sentences, batch {}, {} threads", opts.batch_size, opts.threads),
+        figure: format!(
+            "embed {n} sentences, batch {}, {} threads",
+            opts.batch_size, opts.threads
+        ),
         genops: format!("{ours_rate:.0} sentences/s"),
         peer: format!("{py_rate:.0} sentences/s"),
-        peer_name: format!("Python onnxruntime {}", py["engine_version"].as_str().unwrap_or("")),
+        peer_name: format!(
+            "Python onnxruntime {}",
+            py["engine_version"].as_str().unwrap_or("")
+        ),
         ratio: ours_rate / py_rate,
         ratio_meaning: "genops / peer".into(),
         goal: ">= 1.0".into(),
     });
 
     progress("sentence-transformers (if installed)");
-    let st_dir = opts.st_model.clone().or_else(|| find_st_model(&opts.python));
+    let st_dir = opts
+        .st_model
+        .clone()
+        .or_else(|| find_st_model(&opts.python));
     let st = match &st_dir {
-        Some(dir) => reference_optional(opts, &["embed-st", "--model-dir", &dir.display().to_string()])?,
+        Some(dir) => reference_optional(
+            opts,
+            &["embed-st", "--model-dir", &dir.display().to_string()],
+        )?,
         None => None,
     };
     rows.push(match st {
@@ -104,7 +119,10 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
                 figure: "embed, same sentences: sentence-transformers (fp32 weights, torch)".into(),
                 genops: format!("{ours_rate:.0} sentences/s"),
                 peer: format!("{rate:.0} sentences/s"),
-                peer_name: format!("sentence-transformers {}", st["engine_version"].as_str().unwrap_or("")),
+                peer_name: format!(
+                    "sentence-transformers {}",
+                    st["engine_version"].as_str().unwrap_or("")
+                ),
                 ratio: ours_rate / rate,
                 ratio_meaning: "genops / peer".into(),
                 goal: ">= 2.0".into(),
@@ -125,7 +143,10 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
     let peak = crate::peak_flops(opts.threads, Duration::from_secs(1));
     let achieved = tokens as f64 * FLOPS_PER_TOKEN / ours.as_secs_f64();
     rows.push(Row {
-        figure: format!("model FLOP rate ({:.1} tokens a sentence, ~22 MFLOP a token)", tokens as f64 / n as f64),
+        figure: format!(
+            "model FLOP rate ({:.1} tokens a sentence, ~22 MFLOP a token)",
+            tokens as f64 / n as f64
+        ),
         genops: format!("{:.1} GFLOP/s", achieved / 1e9),
         peer: format!("{:.1} GFLOP/s", peak / 1e9),
         peer_name: format!("measured f32 FMA peak, {} threads", opts.threads),
@@ -157,7 +178,8 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
     let before = batched.load(&opts.model)?;
     let concurrent = eight_callers(&batched, &opts.model, &texts, rounds)?;
     let after = batched.load(&opts.model)?;
-    let avg_batch = (after.inputs - before.inputs) as f64 / (after.batches - before.batches).max(1) as f64;
+    let avg_batch =
+        (after.inputs - before.inputs) as f64 / (after.batches - before.batches).max(1) as f64;
     let concurrent_rate = (rounds * 8) as f64 / concurrent.as_secs_f64();
     rows.push(Row {
         figure: format!("8 callers x 1 sentence, batching queue (mean batch {avg_batch:.1})"),
@@ -185,8 +207,12 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
     shuffle(&mut shuffled);
     let mut sorted = texts.clone();
     sorted.sort_by_key(|t| t.len());
-    let (mixed_one_call, _) = best_of(opts.repeat, || Ok(models.embed(&opts.model, &shuffled).map(|_| 0)?))?;
-    let (sorted_one_call, _) = best_of(opts.repeat, || Ok(models.embed(&opts.model, &sorted).map(|_| 0)?))?;
+    let (mixed_one_call, _) = best_of(opts.repeat, || {
+        Ok(models.embed(&opts.model, &shuffled).map(|_| 0)?)
+    })?;
+    let (sorted_one_call, _) = best_of(opts.repeat, || {
+        Ok(models.embed(&opts.model, &sorted).map(|_| 0)?)
+    })?;
     let (mixed_batches, _) = best_of(opts.repeat, || {
         for chunk in shuffled.chunks(opts.batch_size) {
             models.embed(&opts.model, chunk)?;
@@ -204,7 +230,10 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
         goal: "about 1".into(),
     });
     rows.push(Row {
-        figure: format!("mixed order in calls of {} (each padded to its longest)", opts.batch_size),
+        figure: format!(
+            "mixed order in calls of {} (each padded to its longest)",
+            opts.batch_size
+        ),
         genops: format!("{:.0} sentences/s", rate(mixed_batches)),
         peer: format!("{:.0} sentences/s", rate(sorted_one_call)),
         peer_name: "same texts sorted by length".into(),
@@ -215,7 +244,12 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
     Ok(Report { rows })
 }
 
-fn eight_callers(models: &Models, model: &str, texts: &[String], rounds: usize) -> Result<Duration, Error> {
+fn eight_callers(
+    models: &Models,
+    model: &str,
+    texts: &[String],
+    rounds: usize,
+) -> Result<Duration, Error> {
     let started = Instant::now();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
@@ -229,14 +263,18 @@ fn eight_callers(models: &Models, model: &str, texts: &[String], rounds: usize) 
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().map_err(|_| Error::Reference("a caller thread panicked".into()))?)
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| Error::Reference("a caller thread panicked".into()))?
+        })
     })?;
     Ok(started.elapsed())
 }
 
-fn best_of(repeat: usize, mut f: impl FnMut() -> Result<u64, Error>) -> Result<(Duration, u64), Error> {
+fn best_of(
+    repeat: usize,
+    mut f: impl FnMut() -> Result<u64, Error>,
+) -> Result<(Duration, u64), Error> {
     let mut best = Duration::MAX;
     let mut value = 0;
     for _ in 0..repeat.max(1) {
@@ -257,7 +295,9 @@ fn timed(f: impl FnOnce() -> Result<(), Error>) -> Result<Duration, Error> {
 fn shuffle(texts: &mut [String]) {
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     for i in (1..texts.len()).rev() {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let j = (state >> 33) as usize % (i + 1);
         texts.swap(i, j);
     }
@@ -273,12 +313,20 @@ fn reference(opts: &ModelsBench, args: &[&str]) -> Result<serde_json::Value, Err
 }
 
 /// Runs reference.py; `None` when it exits with 3 (the engine is not installed).
-fn reference_optional(opts: &ModelsBench, args: &[&str]) -> Result<Option<serde_json::Value>, Error> {
+fn reference_optional(
+    opts: &ModelsBench,
+    args: &[&str],
+) -> Result<Option<serde_json::Value>, Error> {
     let output = Command::new(&opts.python)
         .arg(&opts.reference)
         .args(args)
         .args(["--input", &opts.sentences.display().to_string()])
-        .args(["--batch", &opts.batch_size.to_string(), "--threads", &opts.threads.to_string()])
+        .args([
+            "--batch",
+            &opts.batch_size.to_string(),
+            "--threads",
+            &opts.threads.to_string(),
+        ])
         .args(["--repeat", &opts.repeat.to_string(), "--no-vectors"])
         .output()
         .map_err(|e| Error::Reference(format!("cannot run {} ({e})", opts.python.display())))?;

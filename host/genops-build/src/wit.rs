@@ -15,10 +15,7 @@ const FILES: [(&str, &str); 3] = [
         "types.wit",
         include_str!("../../../wit/plugin@0.1/types.wit"),
     ),
-    (
-        "host.wit",
-        include_str!("../../../wit/plugin@0.1/host.wit"),
-    ),
+    ("host.wit", include_str!("../../../wit/plugin@0.1/host.wit")),
     (
         "worlds.wit",
         include_str!("../../../wit/plugin@0.1/worlds.wit"),

@@ -34,7 +34,11 @@ pub enum BenchCommand {
         #[arg(long, default_value = "tests/data/sentences.txt", value_name = "FILE")]
         sentences: PathBuf,
         /// The Python reference script.
-        #[arg(long, default_value = "scripts/models/reference.py", value_name = "FILE")]
+        #[arg(
+            long,
+            default_value = "scripts/models/reference.py",
+            value_name = "FILE"
+        )]
         reference: PathBuf,
         /// A sentence-transformers folder of the same model; found in the Python packages
         /// when not given.

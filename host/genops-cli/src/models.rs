@@ -92,7 +92,10 @@ fn install(
         .transpose()?;
     if let Some(dir) = from {
         let [name] = names.as_slice() else {
-            bail!("--from installs one folder: give exactly one name to install it under (got {})", names.len());
+            bail!(
+                "--from installs one folder: give exactly one name to install it under (got {})",
+                names.len()
+            );
         };
         let spec = store.install_folder(&dir, name, task, force, &mut progress)?;
         println!(
@@ -182,7 +185,8 @@ fn list(json: bool, available: bool, settings: &Settings) -> Result<()> {
             m.name,
             m.task.map_or("?", |t| t.as_str()),
             m.max_length.map_or("?".into(), |n| n.to_string()),
-            m.size.map_or("?".into(), |s| format!("{:.1} MB", s as f64 / 1e6)),
+            m.size
+                .map_or("?".into(), |s| format!("{:.1} MB", s as f64 / 1e6)),
             m.sha256.as_deref().map_or("?", |s| &s[..16]),
             m.problem.as_deref().unwrap_or("ok"),
         );
@@ -192,7 +196,11 @@ fn list(json: bool, available: bool, settings: &Settings) -> Result<()> {
 
 fn verify(names: Vec<String>, settings: &Settings) -> Result<()> {
     let store = settings.model_store();
-    let names = if names.is_empty() { store.names() } else { names };
+    let names = if names.is_empty() {
+        store.names()
+    } else {
+        names
+    };
     if names.is_empty() {
         bail!("no models installed; run `genops models install`");
     }
@@ -327,13 +335,13 @@ fn gather_texts(mut texts: Vec<String>, input: Option<&std::path::Path>) -> Resu
             Box::new(std::io::stdin().lock())
         } else {
             Box::new(std::io::BufReader::new(
-                std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
             ))
         };
         for (n, line) in reader.lines().enumerate() {
-            let line = line.with_context(|| {
-                format!("{} line {}: not UTF-8 text", path.display(), n + 1)
-            })?;
+            let line =
+                line.with_context(|| format!("{} line {}: not UTF-8 text", path.display(), n + 1))?;
             texts.push(line);
         }
     }

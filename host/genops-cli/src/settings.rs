@@ -68,10 +68,7 @@ impl Settings {
     }
 
     pub fn models(&self) -> Result<Models> {
-        Ok(Models::new(
-            self.model_store(),
-            self.config.models.clone(),
-        )?)
+        Ok(Models::new(self.model_store(), self.config.models.clone())?)
     }
 
     pub fn cache_dir(&self) -> PathBuf {

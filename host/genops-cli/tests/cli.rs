@@ -135,17 +135,17 @@ fn inspect_shows_kind_world_digest_and_config_keys() {
     )))
     .unwrap();
     assert_eq!(json["kind"], "chunker");
-    assert_eq!(json["world"], "0.1.0");
+    assert_eq!(json["world"], genops_runtime::WORLD_VERSION);
     assert!(json["exports"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e == "genops:plugin/chunker@0.1.0"));
+        .any(|e| e == &format!("genops:plugin/chunker@{}", genops_runtime::WORLD_VERSION)));
     assert!(json["imports"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e == "genops:plugin/config@0.1.0"));
+        .any(|e| e == &format!("genops:plugin/config@{}", genops_runtime::WORLD_VERSION)));
     let keys: Vec<&str> = json["describe"]["config"]
         .as_array()
         .unwrap()
@@ -155,7 +155,10 @@ fn inspect_shows_kind_world_digest_and_config_keys() {
     assert!(keys.contains(&"size") && keys.contains(&"unit"), "{keys:?}");
     let text = ok(genops(data.path(), &["plugin", "inspect", "chunker-fixed"]));
     assert!(
-        text.contains("kind       chunker (genops:plugin/chunker@0.1.0)"),
+        text.contains(&format!(
+            "kind       chunker (genops:plugin/chunker@{})",
+            genops_runtime::WORLD_VERSION
+        )),
         "{text}"
     );
 }
@@ -435,11 +438,16 @@ fn models_list_json_names_task_path_and_hash() {
         .find(|r| r["name"] == genops_tests::MODEL)
         .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(row["task"], "embedding");
-    assert!(Path::new(row["path"].as_str().unwrap()).join("model.onnx").is_file());
+    assert!(Path::new(row["path"].as_str().unwrap())
+        .join("model.onnx")
+        .is_file());
     let sha = row["sha256"].as_str().unwrap();
     assert_eq!(sha.len(), 64, "{row}");
     let table = ok(genops(&models_data(), &["models", "list"]));
-    assert!(table.contains(genops_tests::MODEL) && table.contains(&sha[..16]), "{table}");
+    assert!(
+        table.contains(genops_tests::MODEL) && table.contains(&sha[..16]),
+        "{table}"
+    );
 }
 
 #[test]
@@ -452,7 +460,10 @@ fn embed_prints_unit_vectors_and_a_plugin_gets_the_same() {
         &models_data(),
         &["embed", "--model", genops_tests::MODEL, texts[0], texts[1]],
     ));
-    let rows: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["index"], 1);
     assert_eq!(rows[0]["truncated"], false);
@@ -499,13 +510,25 @@ fn embed_reads_texts_from_a_file_and_prints_token_vectors() {
     std::fs::write(&file, "first line\nsecond line\n").unwrap();
     let out = ok(genops(
         &models_data(),
-        &["embed", "-m", genops_tests::MODEL, "--input", file.to_str().unwrap()],
+        &[
+            "embed",
+            "-m",
+            genops_tests::MODEL,
+            "--input",
+            file.to_str().unwrap(),
+        ],
     ));
     assert_eq!(vectors_of(&out).len(), 2);
 
     let out = ok(genops(
         &models_data(),
-        &["embed", "-m", genops_tests::MODEL, "--tokens", "unbelievable"],
+        &[
+            "embed",
+            "-m",
+            genops_tests::MODEL,
+            "--tokens",
+            "unbelievable",
+        ],
     ));
     let row: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     let tokens = row["tokens"].as_array().unwrap();
@@ -529,18 +552,34 @@ fn embed_bad_inputs_say_what_to_do() {
         genops(&data, &["embed", "--model", genops_tests::MODEL]),
         "no texts given",
     );
-    let huge = "word ".repeat(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.txt");
+    std::fs::write(&huge, "word ".repeat(200_000)).unwrap();
     fails(
-        genops(&data, &["embed", "--model", genops_tests::MODEL, &huge]),
+        genops(
+            &data,
+            &[
+                "embed",
+                "-m",
+                genops_tests::MODEL,
+                "--input",
+                huge.to_str().unwrap(),
+            ],
+        ),
         "max-text-bytes",
     );
-    let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("latin1.txt");
     std::fs::write(&file, b"caf\xe9\n").unwrap();
     fails(
         genops(
             &data,
-            &["embed", "-m", genops_tests::MODEL, "--input", file.to_str().unwrap()],
+            &[
+                "embed",
+                "-m",
+                genops_tests::MODEL,
+                "--input",
+                file.to_str().unwrap(),
+            ],
         ),
         "line 1: not UTF-8",
     );
@@ -573,7 +612,10 @@ fn a_missing_or_broken_onnx_runtime_is_an_error_not_a_panic() {
 fn verify_catches_weights_that_do_not_match_the_manifest() {
     let data = copied_models_data();
     let out = ok(genops(data.path(), &["models", "verify"]));
-    assert!(out.contains(genops_tests::MODEL) && out.contains(" ok "), "{out}");
+    assert!(
+        out.contains(genops_tests::MODEL) && out.contains(" ok "),
+        "{out}"
+    );
 
     let weights = data
         .path()
@@ -587,7 +629,10 @@ fn verify_catches_weights_that_do_not_match_the_manifest() {
     let output = genops(data.path(), &["models", "verify"]);
     assert!(!output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("FAILED") && stdout.contains("sha256"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("sha256"),
+        "{stdout}"
+    );
     fails(
         genops(data.path(), &["embed", "-m", genops_tests::MODEL, "text"]),
         "sha256",
@@ -601,7 +646,10 @@ fn models_install_refuses_unknown_names_and_incomplete_folders() {
         genops(data.path(), &["models", "install", "no-such-model"]),
         "no-such-model",
     );
-    assert!(err.contains(genops_tests::MODEL), "lists the catalog: {err}");
+    assert!(
+        err.contains(genops_tests::MODEL),
+        "lists the catalog: {err}"
+    );
 
     let folder = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -651,7 +699,10 @@ fn a_users_export_installs_from_a_folder_and_embeds_like_the_original() {
         ],
     ));
     let text = "A sentence embedded by two names of one model.";
-    let a = vectors_of(&ok(genops(data.path(), &["embed", "-m", "my-export", text])));
+    let a = vectors_of(&ok(genops(
+        data.path(),
+        &["embed", "-m", "my-export", text],
+    )));
     let b = vectors_of(&ok(genops(
         data.path(),
         &["embed", "-m", genops_tests::MODEL, text],

@@ -461,11 +461,9 @@ fn classify(
             // Wasmtime refuses to lift a string that is not UTF-8, whether the plugin passes
             // it to a host import or returns it from an export. That is the plugin breaking
             // the canonical ABI, which stops it like a trap.
-            None if error.downcast_ref::<std::str::Utf8Error>().is_some() => {
-                Fault::InvalidValue {
-                    message: format!("a string that is not UTF-8: {}", error.root_cause()),
-                }
-            }
+            None if error.downcast_ref::<std::str::Utf8Error>().is_some() => Fault::InvalidValue {
+                message: format!("a string that is not UTF-8: {}", error.root_cause()),
+            },
             // During a call, anything else that stops the plugin (another value wasmtime
             // cannot lift, a WASI exit) is the plugin's doing too; the host's own imports
             // never fail a call.

@@ -1,0 +1,233 @@
+//! The `genops:plugin/models` import: a real plugin built with the Rust SDK
+//! (`tests/plugins/evaluator-similarity`) calling the host's native models, the capability
+//! check, and plugins that misuse the import.
+
+use std::path::Path;
+
+use genops_runtime::{Error, Fault, PluginError, Sample, Score};
+use genops_tests::{models, plugin_dir, runtime, runtime_with_models, sets, MODEL};
+
+const PLUGIN: &str = "evaluator-similarity";
+
+fn sample(answer: &str, reference: &str) -> Sample {
+    Sample {
+        id: "s".into(),
+        answer: answer.into(),
+        reference: Some(reference.into()),
+        ..Sample::default()
+    }
+}
+
+fn metric(score: &Score, name: &str) -> f64 {
+    score
+        .metrics
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no metric {name} in {score:?}"))
+        .value
+}
+
+/// Runs the plugin on one sample with the given config and returns that sample's result.
+fn evaluate_one(
+    plugin: &genops_runtime::Plugin,
+    config: &[(&str, &str)],
+    answer: &str,
+) -> Result<Score, PluginError> {
+    let mut results = plugin
+        .session(&sets(config))
+        .evaluate(&[sample(answer, "a reference text")])
+        .expect("the batch runs");
+    assert_eq!(results.len(), 1);
+    results.remove(0)
+}
+
+#[test]
+fn a_plugin_gets_the_same_vectors_as_the_host() {
+    let plugin = runtime_with_models()
+        .load_dir(&plugin_dir(PLUGIN))
+        .expect("loads");
+    let answer = "The committee approved the budget after a long debate.";
+    let reference = "After lengthy discussion, the budget was passed by the committee.";
+    let results = plugin
+        .session(&sets(&[("dump", "true")]))
+        .evaluate(&[sample(answer, reference)])
+        .unwrap();
+    let score = results[0].as_ref().unwrap();
+
+    let host = models().embed(MODEL, &[answer, reference]).unwrap();
+    assert_eq!(host[0].vector.len(), 384);
+    for (i, &x) in host[0].vector.iter().enumerate() {
+        // f32 to f64 is exact, so the plugin's copy is bit for bit the host's vector.
+        assert_eq!(
+            metric(score, &format!("v{i}")),
+            f64::from(x),
+            "component {i}"
+        );
+    }
+    let expected = genops_models::pool::cosine(&host[0].vector, &host[1].vector);
+    let similarity = metric(score, "similarity");
+    assert!(
+        (similarity - f64::from(expected)).abs() < 1e-6,
+        "{similarity} vs {expected}"
+    );
+    assert!(similarity > 0.6, "paraphrases are similar: {similarity}");
+
+    let unrelated = plugin
+        .session(&sets(&[]))
+        .evaluate(&[sample(answer, "Bananas are rich in potassium.")])
+        .unwrap();
+    assert!(metric(unrelated[0].as_ref().unwrap(), "similarity") < similarity);
+}
+
+#[test]
+fn token_counts_agree_with_the_host() {
+    let plugin = runtime_with_models().load_dir(&plugin_dir(PLUGIN)).unwrap();
+    let answer = "Tokenisation splits unbelievable words into pieces.";
+    let score = evaluate_one(&plugin, &[("mode", "count")], answer).unwrap();
+    let host = models().count_tokens(MODEL, &[answer]).unwrap();
+    assert_eq!(metric(&score, "tokens"), f64::from(host[0]));
+}
+
+#[test]
+fn an_ungranted_model_is_refused_and_the_plugin_keeps_serving() {
+    let plugin = runtime_with_models().load_dir(&plugin_dir(PLUGIN)).unwrap();
+    match evaluate_one(&plugin, &[("mode", "ungranted")], "some answer") {
+        Err(PluginError::Host(message)) => {
+            assert!(message.starts_with("not-granted: "), "{message}");
+            assert!(message.contains("`other-model`"), "{message}");
+            assert!(message.contains("[capabilities] models"), "{message}");
+            assert!(message.contains(MODEL), "names what is granted: {message}");
+        }
+        other => panic!("expected not-granted, got {other:?}"),
+    }
+    assert!(evaluate_one(&plugin, &[], "some answer").is_ok());
+}
+
+#[test]
+fn bad_texts_from_a_plugin_are_its_errors_and_it_keeps_serving() {
+    let plugin = runtime_with_models().load_dir(&plugin_dir(PLUGIN)).unwrap();
+    match evaluate_one(&plugin, &[("mode", "empty")], "fine") {
+        Err(PluginError::Host(m)) => {
+            assert!(m.starts_with("invalid-input: "), "{m}");
+            assert!(m.contains("text 0 is empty"), "{m}");
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    // A 1 MB answer: over the models' per-text limit, refused before tokenising.
+    let huge = "word ".repeat(200_000);
+    match evaluate_one(&plugin, &[], &huge) {
+        Err(PluginError::Host(m)) => {
+            assert!(m.starts_with("invalid-input: "), "{m}");
+            assert!(m.contains("max-text-bytes"), "{m}");
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    assert!(evaluate_one(&plugin, &[], "still serving").is_ok());
+}
+
+#[test]
+fn a_string_that_is_not_utf8_stops_the_plugin_and_the_host_keeps_serving() {
+    let plugin = runtime_with_models().load_dir(&plugin_dir(PLUGIN)).unwrap();
+    let result = plugin
+        .session(&sets(&[("mode", "invalid-utf8")]))
+        .evaluate(&[sample("x", "y")]);
+    match result {
+        Err(Error::Fault { fault, plugin, .. }) => {
+            assert!(matches!(fault, Fault::InvalidValue { .. }), "{fault}");
+            assert!(fault.to_string().contains("not UTF-8"), "{fault}");
+            assert_eq!(plugin.name, PLUGIN);
+        }
+        other => panic!("expected an invalid-value fault, got {other:?}"),
+    }
+    assert!(evaluate_one(&plugin, &[], "the next call is fine").is_ok());
+}
+
+#[test]
+fn a_host_without_models_answers_with_an_error_the_plugin_can_handle() {
+    let plugin = runtime().load_dir(&plugin_dir(PLUGIN)).unwrap();
+    match evaluate_one(&plugin, &[], "anything") {
+        Err(PluginError::Host(m)) => {
+            assert!(m.starts_with("failed: "), "{m}");
+            assert!(m.contains("runs without native models"), "{m}");
+        }
+        other => panic!("expected failed, got {other:?}"),
+    }
+}
+
+#[test]
+fn concurrent_plugin_calls_share_the_model() {
+    let plugin = runtime_with_models().load_dir(&plugin_dir(PLUGIN)).unwrap();
+    let answers: Vec<String> = (0..8)
+        .map(|i| format!("Sentence number {i} is about the harvest of {i} fields."))
+        .collect();
+    let alone: Vec<f64> = answers
+        .iter()
+        .map(|a| metric(&evaluate_one(&plugin, &[], a).unwrap(), "similarity"))
+        .collect();
+    let together: Vec<f64> = std::thread::scope(|s| {
+        let handles: Vec<_> = answers
+            .iter()
+            .map(|a| {
+                let plugin = &plugin;
+                s.spawn(move || metric(&evaluate_one(plugin, &[], a).unwrap(), "similarity"))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (a, t) in alone.iter().zip(&together) {
+        // Batched with other callers' texts, a text gets the same vector up to float noise.
+        assert!((a - t).abs() < 1e-5, "{a} vs {t}");
+    }
+}
+
+/// A copy of the built plugin whose manifest grants `models` instead.
+fn granting(models: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = plugin_dir(PLUGIN);
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), tmp.path().join(entry.file_name())).unwrap();
+    }
+    let manifest_path = tmp.path().join("genops-plugin.toml");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    let changed = manifest.replace(
+        r#"models = ["all-minilm-l6-v2"]"#,
+        &format!("models = {models}"),
+    );
+    assert_ne!(manifest, changed, "the manifest grants {MODEL}");
+    std::fs::write(&manifest_path, changed).unwrap();
+    tmp
+}
+
+fn load_error(dir: &Path) -> String {
+    match runtime_with_models().load_dir(dir) {
+        Err(e @ Error::ModelUnavailable { .. }) => e.to_string(),
+        Err(other) => panic!("expected model-unavailable, got {other}"),
+        Ok(_) => panic!("expected the load to fail"),
+    }
+}
+
+#[test]
+fn granting_a_model_that_is_not_installed_is_refused_at_load() {
+    let dir = granting(r#"["all-minilm-l6-v2", "no-such-model"]"#);
+    let message = load_error(dir.path());
+    assert!(message.contains("`no-such-model`"), "{message}");
+    assert!(
+        message.contains("genops models install no-such-model"),
+        "{message}"
+    );
+    assert!(
+        message.contains(MODEL),
+        "lists what is installed: {message}"
+    );
+    // Without models attached, the grant is not checked against a store: it loads.
+    assert!(runtime().load_dir(dir.path()).is_ok());
+}
+
+#[test]
+fn granting_a_path_instead_of_a_name_is_refused() {
+    let dir = granting(r#"["../../etc"]"#);
+    let message = load_error(dir.path());
+    assert!(message.contains("../../etc"), "{message}");
+    assert!(message.contains("genops models list"), "{message}");
+}
