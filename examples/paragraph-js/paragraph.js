@@ -4,8 +4,8 @@
 // Offsets in the WIT contract are UTF-8 byte offsets, while JavaScript strings are UTF-16, so
 // the text is encoded to bytes first and every position below is a byte position.
 
-import { log } from 'genops:plugin/logging@0.1.1';
-import { get } from 'genops:plugin/config@0.1.1';
+import { log } from 'genops:plugin/logging@0.1.2';
+import { get } from 'genops:plugin/config@0.1.2';
 
 const encoder = new TextEncoder();
 

@@ -108,7 +108,7 @@ mod tests {
         let empty_component = b"\0asm\x0d\0\x01\0";
         let err = check(empty_component, &manifest()).unwrap_err().to_string();
         assert!(
-            err.contains("must export genops:plugin/chunker@0.1.1"),
+            err.contains(&format!("must export genops:plugin/chunker@{WORLD_VERSION}")),
             "{err}"
         );
     }

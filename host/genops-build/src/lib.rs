@@ -505,7 +505,7 @@ mod tests {
         assert!(buildable(&v(WORLD_VERSION)));
         assert!(!buildable(&v("0.1.99")));
         assert!(!buildable(&v("0.2.0")));
-        assert!(!buildable(&v("0.1.1-rc.1")));
+        assert!(!buildable(&v("0.1.2-rc.1")));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::Error;
 /// The version of the `genops:plugin` world this crate builds plugins against: the newest of
 /// the 0.1 line. A plugin's manifest may name any earlier version of the line as its `world`
 /// (the version it needs at least); hosts of any later 0.1.x load it.
-pub const WORLD_VERSION: &str = "0.1.1";
+pub const WORLD_VERSION: &str = "0.1.2";
 
 const FILES: [(&str, &str); 3] = [
     (

@@ -66,23 +66,23 @@ fn build_and_check(plugin_dir: &Path, name: &str) -> genops_build::Built {
     // componentize-py adds an export of its own (`exports`, its initialisation metadata),
     // which the host ignores.
     assert!(
-        exports.iter().any(|e| e == "genops:plugin/chunker@0.1.1"),
+        exports.iter().any(|e| e == "genops:plugin/chunker@0.1.2"),
         "{name}: {exports:?}"
     );
     assert!(
         exports
             .iter()
-            .all(|e| e == "genops:plugin/chunker@0.1.1" || !e.contains(':')),
+            .all(|e| e == "genops:plugin/chunker@0.1.2" || !e.contains(':')),
         "{name}: {exports:?}"
     );
     for import in &imports {
         assert!(
             import.starts_with("wasi:")
                 || [
-                    "genops:plugin/types@0.1.1",
-                    "genops:plugin/logging@0.1.1",
-                    "genops:plugin/config@0.1.1",
-                    "genops:plugin/models@0.1.1",
+                    "genops:plugin/types@0.1.2",
+                    "genops:plugin/logging@0.1.2",
+                    "genops:plugin/config@0.1.2",
+                    "genops:plugin/models@0.1.2",
                 ]
                 .contains(&import.as_str()),
             "{name} imports {import}"
@@ -268,7 +268,7 @@ mod errors {
         );
         let err = build(dir.path(), None, &Toolchain::from_env()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("worlds 0.1.0 to 0.1.1"), "{text}");
+        assert!(text.contains("worlds 0.1.0 to 0.1.2"), "{text}");
         assert!(text.contains("`world = \"0.1.0\"`"), "{text}");
     }
 

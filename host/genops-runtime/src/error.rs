@@ -75,6 +75,14 @@ pub enum Error {
         /// Why the model cannot be offered, and what to do.
         reason: String,
     },
+    /// The manifest grants something that cannot be granted.
+    #[error("{plugin}: {message}; fix its genops-plugin.toml")]
+    InvalidGrant {
+        /// The plugin, as `name@version`.
+        plugin: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The component's kind differs from what its manifest or the caller says.
     #[error("{source_name} is a {found} plugin (it exports genops:plugin/{found}), but {expected_by} says {expected}")]
     WrongKind {
@@ -88,7 +96,7 @@ pub enum Error {
         found: genops_manifest::Kind,
     },
     /// The component imports something this host does not provide.
-    #[error("{source_name} cannot be linked: {message}; plugins may import only genops:plugin/logging, genops:plugin/config, genops:plugin/models and wasi:* 0.2 interfaces")]
+    #[error("{source_name} cannot be linked: {message}; plugins may import only genops:plugin/logging, genops:plugin/config, genops:plugin/models, genops:plugin/search (retrievers) and wasi:* 0.2 interfaces")]
     Link {
         /// The file or plugin the bytes came from.
         source_name: String,

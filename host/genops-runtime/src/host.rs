@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
+use genops_index::{IndexResolver, LiveIndex};
 use genops_models::Models;
 use wasmtime::component::ResourceTable;
 use wasmtime::ResourceLimiter;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::{config, logging, models, types};
+use crate::bindings::{config, logging, models, search, types};
 use crate::PluginId;
 
 /// Messages one call may log before the host drops the rest, so a chatty or hostile plugin
@@ -28,6 +29,7 @@ pub(crate) struct HostState {
     plugin: PluginId,
     log_budget: u32,
     models: ModelAccess,
+    indexes: IndexAccess,
 }
 
 /// The models a plugin may call: the runtime's models, if it has any, and the names the
@@ -38,6 +40,14 @@ pub(crate) struct ModelAccess {
     pub(crate) granted: Arc<[String]>,
 }
 
+/// The indexes a retriever may search: the runtime's resolver, if it has one, and the names
+/// the plugin's manifest grants (`*`: every index).
+#[derive(Clone)]
+pub(crate) struct IndexAccess {
+    pub(crate) indexes: Option<Arc<dyn IndexResolver>>,
+    pub(crate) granted: Arc<[String]>,
+}
+
 impl HostState {
     pub(crate) fn new(
         plugin: PluginId,
@@ -45,6 +55,7 @@ impl HostState {
         memory_cap: u64,
         stderr: MemoryOutputPipe,
         models: ModelAccess,
+        indexes: IndexAccess,
     ) -> Self {
         // Nothing is granted: no files, no environment, no arguments, no network.
         let wasi = WasiCtxBuilder::new().stderr(stderr).build();
@@ -59,6 +70,7 @@ impl HostState {
             plugin,
             log_budget: LOG_BUDGET,
             models,
+            indexes,
         }
     }
 
@@ -240,6 +252,191 @@ impl models::Host for HostState {
     ) -> Result<Vec<u32>, models::ModelError> {
         let result = self.model_access(&model)?.count_tokens(&model, &texts);
         self.model_result(&model, "count-tokens", result)
+    }
+}
+
+/// The most results or chunks one search call may ask for: enough for any reranking stage,
+/// small enough that a plugin cannot make the host allocate without bound.
+const MAX_SEARCH_K: u32 = 10_000;
+
+impl HostState {
+    /// The live version of `index`, if the plugin may search it: the grant is checked first,
+    /// so an ungranted plugin learns nothing about which indexes exist.
+    fn index_access(&self, index: &str) -> Result<Arc<LiveIndex>, search::SearchError> {
+        let granted = &self.indexes.granted;
+        if !granted.iter().any(|g| g == "*" || g == index) {
+            let list = if granted.is_empty() {
+                "it grants none".to_string()
+            } else {
+                format!("it grants {}", granted.join(", "))
+            };
+            return Err(search::SearchError::NotGranted(format!(
+                "{} may not search index `{index}`: its manifest does not grant it ({list}); add \"{index}\" (or \"*\") to `[capabilities] indexes` in its genops-plugin.toml",
+                self.plugin
+            )));
+        }
+        let resolver = self.indexes.indexes.as_ref().ok_or_else(|| {
+            search::SearchError::Failed(format!(
+                "this host runs without indexes, so index `{index}` cannot be searched; run the retriever through `genops search` or a service with indexes"
+            ))
+        })?;
+        resolver.resolve(index).map_err(search_error)
+    }
+}
+
+fn check_k(what: &str, k: u32) -> Result<usize, search::SearchError> {
+    if k > MAX_SEARCH_K {
+        return Err(search::SearchError::InvalidQuery(format!(
+            "{what} is {k}; ask for at most {MAX_SEARCH_K}"
+        )));
+    }
+    Ok(k as usize)
+}
+
+fn filters(list: Vec<search::Filter>) -> Vec<genops_index::Filter> {
+    use genops_index::FilterOp as Op;
+    list.into_iter()
+        .map(|f| genops_index::Filter {
+            field: f.field,
+            op: match f.op {
+                search::FilterOp::Eq => Op::Eq,
+                search::FilterOp::NotEq => Op::NotEq,
+                search::FilterOp::Lt => Op::Lt,
+                search::FilterOp::Lte => Op::Lte,
+                search::FilterOp::Gt => Op::Gt,
+                search::FilterOp::Gte => Op::Gte,
+                search::FilterOp::Prefix => Op::Prefix,
+            },
+            value: f.value,
+        })
+        .collect()
+}
+
+fn scored(hits: Vec<genops_index::Scored>) -> Vec<search::Scored> {
+    hits.into_iter()
+        .map(|h| search::Scored {
+            chunk_id: h.chunk_id,
+            score: h.score,
+        })
+        .collect()
+}
+
+/// The WIT case of an index error: what the plugin asked wrongly, or what failed.
+fn search_error(e: genops_index::Error) -> search::SearchError {
+    if matches!(e, genops_index::Error::UnknownIndex { .. }) {
+        search::SearchError::UnknownIndex(e.to_string())
+    } else if e.is_bad_request() {
+        search::SearchError::InvalidQuery(e.to_string())
+    } else {
+        search::SearchError::Failed(e.to_string())
+    }
+}
+
+// Searches run in the calling plugin's thread, like model calls: the epoch deadline keeps
+// counting, and a plugin whose deadline passed during a search traps when it is back in wasm.
+impl search::Host for HostState {
+    fn describe_index(&mut self, index: String) -> Result<search::IndexInfo, search::SearchError> {
+        let live = self.index_access(&index)?;
+        let meta = live.data.meta();
+        Ok(search::IndexInfo {
+            name: live.name.clone(),
+            version: live.version,
+            chunks: u64::from(meta.rows),
+            embedder: live.embedder.clone(),
+            dimensions: meta.dimensions.unwrap_or(0),
+            approximate: meta.ann,
+            fields: meta.fields.clone(),
+        })
+    }
+
+    fn search_text(
+        &mut self,
+        index: String,
+        query: String,
+        k: u32,
+        filter_list: Vec<search::Filter>,
+    ) -> Result<Vec<search::Scored>, search::SearchError> {
+        let k = check_k("k", k)?;
+        let live = self.index_access(&index)?;
+        let hits = live
+            .data
+            .search_text(&query, k, &filters(filter_list))
+            .map_err(search_error)?;
+        Ok(scored(hits))
+    }
+
+    fn embed_query(
+        &mut self,
+        index: String,
+        text: String,
+    ) -> Result<Vec<f32>, search::SearchError> {
+        let live = self.index_access(&index)?;
+        let model = live.embedder.as_deref().ok_or_else(|| {
+            search::SearchError::InvalidQuery(format!(
+                "index `{index}` has no vectors (it was ingested without --model), so there is no model to embed the query with; search it by text"
+            ))
+        })?;
+        let models = self.models.models.as_ref().ok_or_else(|| {
+            search::SearchError::Failed(format!(
+                "this host runs without native models, so the query cannot be embedded with `{model}`"
+            ))
+        })?;
+        let mut out = models.embed(model, &[text]).map_err(|e| match e {
+            genops_models::Error::InvalidInput(_) => {
+                search::SearchError::InvalidQuery(e.to_string())
+            }
+            _ => search::SearchError::Failed(e.to_string()),
+        })?;
+        Ok(out.pop().map(|e| e.vector).unwrap_or_default())
+    }
+
+    fn search_vector(
+        &mut self,
+        index: String,
+        vector: Vec<f32>,
+        k: u32,
+        filter_list: Vec<search::Filter>,
+        mode: search::VectorMode,
+    ) -> Result<Vec<search::Scored>, search::SearchError> {
+        let k = check_k("k", k)?;
+        let live = self.index_access(&index)?;
+        let mode = match mode {
+            search::VectorMode::Auto => genops_index::VectorMode::Auto,
+            search::VectorMode::Exact => genops_index::VectorMode::Exact,
+            search::VectorMode::Approximate => genops_index::VectorMode::Approximate,
+        };
+        let hits = live
+            .data
+            .search_vector(&vector, k, &filters(filter_list), mode)
+            .map_err(search_error)?;
+        Ok(scored(hits))
+    }
+
+    fn fetch_chunks(
+        &mut self,
+        index: String,
+        ids: Vec<String>,
+        vectors: bool,
+    ) -> Result<Vec<search::ChunkRecord>, search::SearchError> {
+        check_k(
+            "the number of ids",
+            u32::try_from(ids.len()).unwrap_or(u32::MAX),
+        )?;
+        let live = self.index_access(&index)?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let records = live.data.fetch(&ids, vectors).map_err(search_error)?;
+        Ok(records
+            .into_iter()
+            .map(|r| search::ChunkRecord {
+                chunk_id: r.chunk_id,
+                source: r.source,
+                text: r.text,
+                start: r.start,
+                end: r.end,
+                metadata: r.metadata.into_iter().collect(),
+                vector: r.vector,
+            })
+            .collect())
     }
 }
 

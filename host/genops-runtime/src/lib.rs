@@ -55,4 +55,4 @@ pub use runtime::{inspect_bytes, Inspection, LoadSource, Runtime};
 /// The version of the `genops:plugin` WIT package this host implements. The host loads
 /// components built against any earlier version of the same line (0.1.0 to this one): a
 /// 0.1.x release only adds items, each marked `@since` in `wit/plugin@0.1/`.
-pub const WORLD_VERSION: &str = "0.1.1";
+pub const WORLD_VERSION: &str = "0.1.2";

@@ -10,7 +10,7 @@ use wasmtime::Store;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::bindings::{self, types as wit};
-use crate::host::{HostState, ModelAccess, STDERR_BYTES};
+use crate::host::{HostState, IndexAccess, ModelAccess, STDERR_BYTES};
 use crate::runtime::{LoadSource, Runtime};
 use crate::{Error, Fault, PluginError};
 
@@ -75,6 +75,8 @@ pub(crate) struct PluginInner {
     pub(crate) limits: CallLimits,
     /// The models the manifest grants, shared by every instance.
     pub(crate) granted_models: Arc<[String]>,
+    /// The indexes the manifest grants (`*`: every index), shared by every instance.
+    pub(crate) granted_indexes: Arc<[String]>,
     pub(crate) pre: Pre,
     pub(crate) runtime: Runtime,
     pub(crate) load_source: LoadSource,
@@ -233,6 +235,10 @@ impl Session {
             ModelAccess {
                 models: inner.runtime.inner.models.clone(),
                 granted: inner.granted_models.clone(),
+            },
+            IndexAccess {
+                indexes: inner.runtime.indexes(),
+                granted: inner.granted_indexes.clone(),
             },
         );
         let mut store = Store::new(&inner.runtime.inner.engine, state);

@@ -3,9 +3,10 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use genops_index::IndexResolver;
 use genops_manifest::{Kind, Manifest};
 use genops_models::Models;
 use sha2::{Digest, Sha256};
@@ -33,6 +34,9 @@ pub(crate) struct RuntimeInner {
     pub(crate) config: RuntimeConfig,
     cache_dir: Option<PathBuf>,
     pub(crate) models: Option<Models>,
+    /// The indexes retriever plugins may search; replaceable while plugins run, so a
+    /// service can move to a new live version without reloading them.
+    pub(crate) indexes: RwLock<Option<Arc<dyn IndexResolver>>>,
     engine_key: String,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -138,6 +142,11 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        bindings::search::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let engine_key = {
             let mut hasher = Sha256Hasher::default();
@@ -159,6 +168,7 @@ impl Runtime {
                 config,
                 cache_dir,
                 models,
+                indexes: RwLock::new(None),
                 engine_key,
                 stop_ticker,
             }),
@@ -168,6 +178,26 @@ impl Runtime {
     /// The runtime's settings.
     pub fn config(&self) -> &RuntimeConfig {
         &self.inner.config
+    }
+
+    /// Sets the indexes retriever plugins may search through the `search` import (each
+    /// plugin only those its manifest grants under `[capabilities] indexes`). Instances
+    /// created after the call see the new resolver; calls in flight finish with the old one.
+    pub fn set_indexes(&self, indexes: Option<Arc<dyn IndexResolver>>) {
+        *self
+            .inner
+            .indexes
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = indexes;
+    }
+
+    /// The indexes retriever plugins may search, if any are set.
+    pub fn indexes(&self) -> Option<Arc<dyn IndexResolver>> {
+        self.inner
+            .indexes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The native models plugins may call, if the runtime has them.
@@ -231,6 +261,7 @@ impl Runtime {
         };
         check_manifest_world(&manifest)?;
         self.check_model_grants(&manifest)?;
+        check_index_grants(&manifest)?;
         let id = PluginId {
             name: manifest.name.clone(),
             version: manifest.version.clone(),
@@ -238,6 +269,7 @@ impl Runtime {
         };
         let limits = self.call_limits(&manifest)?;
         let granted_models: Arc<[String]> = manifest.capabilities.models.clone().into();
+        let granted_indexes: Arc<[String]> = manifest.capabilities.indexes.clone().into();
 
         let (component, load_source) = self.compile(bytes, &inspection.digest, source_name)?;
         let instance_pre =
@@ -280,6 +312,7 @@ impl Runtime {
                 world,
                 limits,
                 granted_models,
+                granted_indexes,
                 pre,
                 runtime: self.clone(),
                 load_source,
@@ -474,6 +507,28 @@ pub fn inspect_bytes(bytes: &[u8], source_name: &str) -> Result<Inspection, Erro
 }
 
 /// `genops:plugin/<kind>@<version>` with a version this host implements.
+/// Checks that every index the manifest grants is an index name or `*`. Whether the index
+/// exists is asked at each search: indexes come and go while a plugin stays loaded.
+fn check_index_grants(manifest: &Manifest) -> Result<(), Error> {
+    for index in &manifest.capabilities.indexes {
+        let valid = index == "*"
+            || (!index.is_empty()
+                && index.len() <= 64
+                && index.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                }));
+        if !valid {
+            return Err(Error::InvalidGrant {
+                plugin: format!("{}@{}", manifest.name, manifest.version),
+                message: format!(
+                    "index `{index}` under [capabilities] indexes is not an index name (lowercase letters, digits, `-` and `_`, at most 64) or `*` (every index)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn supported_export(name: &str) -> Option<(Kind, semver::Version)> {
     let rest = name.strip_prefix("genops:plugin/")?;
     let (kind, version) = rest.split_once('@')?;
@@ -488,7 +543,7 @@ fn host_version() -> semver::Version {
 
 /// Whether this host implements `version` of `genops:plugin`: the same line (while the major
 /// version is 0, a minor bump may break, so the line is `0.minor`) and not newer. Patches
-/// only add items (`@since`), so a host of 0.1.1 serves everything a 0.1.0 plugin uses.
+/// only add items (`@since`), so a host of 0.1.2 serves everything a 0.1.0 plugin uses.
 pub(crate) fn implemented(version: &semver::Version) -> bool {
     let host = host_version();
     let same_line = if host.major == 0 {
@@ -626,13 +681,14 @@ mod tests {
 
     #[test]
     fn supported_exports_follow_semver_of_0_x() {
-        assert_eq!(WORLD_VERSION, "0.1.1");
+        assert_eq!(WORLD_VERSION, "0.1.2");
         assert!(supported_export("genops:plugin/chunker@0.1.0").is_some());
         assert!(supported_export("genops:plugin/chunker@0.1.1").is_some());
+        assert!(supported_export("genops:plugin/retriever@0.1.2").is_some());
         assert!(supported_export("genops:plugin/guardrail@0.1.0").is_some());
         // Newer than the host: it may import what this host lacks.
-        assert!(supported_export("genops:plugin/chunker@0.1.2").is_none());
-        assert!(supported_export("genops:plugin/chunker@0.1.1-rc.1").is_none());
+        assert!(supported_export("genops:plugin/chunker@0.1.3").is_none());
+        assert!(supported_export("genops:plugin/chunker@0.1.2-rc.1").is_none());
         assert!(supported_export("genops:plugin/chunker@0.0.1").is_none());
         assert!(supported_export("genops:plugin/chunker@0.2.0").is_none());
         assert!(supported_export("genops:plugin/chunker@1.0.0").is_none());
@@ -645,7 +701,7 @@ mod tests {
         assert_eq!(world_line(), "0.1");
         assert_eq!(
             accepted_export(Kind::Evaluator),
-            "genops:plugin/evaluator@0.1.0 to @0.1.1"
+            "genops:plugin/evaluator@0.1.0 to @0.1.2"
         );
     }
 
@@ -659,11 +715,12 @@ mod tests {
         };
         check_manifest_world(&manifest("0.1.0")).unwrap();
         check_manifest_world(&manifest("0.1.1")).unwrap();
-        let newer = check_manifest_world(&manifest("0.1.2"))
+        check_manifest_world(&manifest("0.1.2")).unwrap();
+        let newer = check_manifest_world(&manifest("0.1.3"))
             .unwrap_err()
             .to_string();
         assert!(
-            newer.contains("needs genops:plugin@0.1.2") && newer.contains("upgrade genops"),
+            newer.contains("needs genops:plugin@0.1.3") && newer.contains("upgrade genops"),
             "{newer}"
         );
         let other_line = check_manifest_world(&manifest("0.2.0"))

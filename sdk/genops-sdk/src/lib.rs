@@ -60,10 +60,10 @@
 #[allow(missing_docs, clippy::all)]
 pub mod models_bindings {
     wit_bindgen::generate!({
-        inline: "package genops:sdk;\nworld models { import genops:plugin/models@0.1.1; }\n",
+        inline: "package genops:sdk;\nworld models { import genops:plugin/models@0.1.2; }\n",
         path: "../../wit/plugin@0.1",
         world: "genops:sdk/models",
-        with: { "genops:plugin/models@0.1.1": generate },
+        with: { "genops:plugin/models@0.1.2": generate },
         // Borrowed parameters: `embed` takes `&[&str]`, with no copy of the texts.
         ownership: Borrowing { duplicate_if_necessary: false },
     });
@@ -237,7 +237,7 @@ pub mod chunker {
             pub_export_macro: true,
             export_macro_name: "export_chunker",
             default_bindings_module: "genops_sdk::chunker::bindings",
-            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
+            with: { "genops:plugin/models@0.1.2": crate::models_bindings::genops::plugin::models },
         });
     }
 
@@ -290,13 +290,88 @@ pub mod retriever {
             pub_export_macro: true,
             export_macro_name: "export_retriever",
             default_bindings_module: "genops_sdk::retriever::bindings",
-            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
+            with: { "genops:plugin/models@0.1.2": crate::models_bindings::genops::plugin::models },
         });
     }
 
     pub use bindings::exports::genops::plugin::retriever::{
         Filter, FilterOp, Guest as Retriever, Hit, Query,
     };
+
+    /// The host's indexes: BM25 and vector search over an index's live version, query
+    /// embedding with the index's own model, and chunks read back by id. A retriever may
+    /// search only the indexes its manifest grants:
+    ///
+    /// ```toml
+    /// world = "0.1.2"            # the search import arrived in genops:plugin 0.1.2
+    ///
+    /// [capabilities]
+    /// indexes = ["*"]            # or the names of the indexes it may search
+    /// ```
+    ///
+    /// Inside a retriever's `retrieve`, `?` turns a [`search::SearchError`] into
+    /// `PluginError::Host`, whose message names the case (`not-granted: ...`).
+    pub mod search {
+        pub use super::bindings::genops::plugin::search::*;
+
+        impl From<super::FilterOp> for FilterOp {
+            fn from(op: super::FilterOp) -> Self {
+                use super::FilterOp as Q;
+                match op {
+                    Q::Eq => FilterOp::Eq,
+                    Q::NotEq => FilterOp::NotEq,
+                    Q::Lt => FilterOp::Lt,
+                    Q::Lte => FilterOp::Lte,
+                    Q::Gt => FilterOp::Gt,
+                    Q::Gte => FilterOp::Gte,
+                    Q::Prefix => FilterOp::Prefix,
+                }
+            }
+        }
+
+        impl From<&super::Filter> for Filter {
+            fn from(f: &super::Filter) -> Self {
+                Filter {
+                    field: f.field.clone(),
+                    op: f.op.into(),
+                    value: f.value.clone(),
+                }
+            }
+        }
+
+        /// The query's filters, as the search functions take them.
+        pub fn filters(query: &super::Query) -> Vec<Filter> {
+            query.filters.iter().map(Filter::from).collect()
+        }
+
+        impl SearchError {
+            /// The case's name, as in WIT (`not-granted`).
+            pub fn case(&self) -> &'static str {
+                match self {
+                    SearchError::UnknownIndex(_) => "unknown-index",
+                    SearchError::NotGranted(_) => "not-granted",
+                    SearchError::InvalidQuery(_) => "invalid-query",
+                    SearchError::Failed(_) => "failed",
+                }
+            }
+
+            /// The message, which says what to change.
+            pub fn message(&self) -> &str {
+                match self {
+                    SearchError::UnknownIndex(m)
+                    | SearchError::NotGranted(m)
+                    | SearchError::InvalidQuery(m)
+                    | SearchError::Failed(m) => m,
+                }
+            }
+        }
+
+        impl From<SearchError> for super::PluginError {
+            fn from(e: SearchError) -> Self {
+                super::PluginError::Host(format!("{}: {}", e.case(), e.message()))
+            }
+        }
+    }
 
     kind_helpers!();
 }
@@ -317,7 +392,7 @@ pub mod evaluator {
             pub_export_macro: true,
             export_macro_name: "export_evaluator",
             default_bindings_module: "genops_sdk::evaluator::bindings",
-            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
+            with: { "genops:plugin/models@0.1.2": crate::models_bindings::genops::plugin::models },
         });
     }
 
@@ -344,7 +419,7 @@ pub mod guardrail {
             pub_export_macro: true,
             export_macro_name: "export_guardrail",
             default_bindings_module: "genops_sdk::guardrail::bindings",
-            with: { "genops:plugin/models@0.1.1": crate::models_bindings::genops::plugin::models },
+            with: { "genops:plugin/models@0.1.2": crate::models_bindings::genops::plugin::models },
         });
     }
 
