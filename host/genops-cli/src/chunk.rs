@@ -95,7 +95,7 @@ pub fn run(args: ChunkArgs, settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-fn parse_sets(sets: &[String]) -> Result<BTreeMap<String, String>> {
+pub fn parse_sets(sets: &[String]) -> Result<BTreeMap<String, String>> {
     sets.iter()
         .map(|s| match s.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),

@@ -4,6 +4,7 @@
 
 mod bench;
 mod chunk;
+mod index;
 mod models;
 mod plugin;
 mod settings;
@@ -48,6 +49,17 @@ enum Command {
     Embed(models::EmbedArgs),
     /// Score texts with a native classifier; prints one JSON object per text.
     Classify(models::ClassifyArgs),
+    /// Read files into a new version of an index: chunked, embedded and indexed, reusing
+    /// whatever an earlier version already did.
+    Ingest(index::IngestArgs),
+    /// List, show, diff, roll back, check the freshness of and clean up indexes.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
+    /// Search an index with a retriever plugin; prints ranked chunks with scores and sources.
+    Search(index::SearchArgs),
+    /// Measure quality: retrieval against judged queries.
+    #[command(subcommand)]
+    Eval(index::EvalCommand),
     /// Measure the runtime against native code and print the ratios.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -64,6 +76,10 @@ fn main() -> ExitCode {
                 Command::Models(cmd) => models::run(cmd, &settings),
                 Command::Embed(args) => models::embed(args, &settings),
                 Command::Classify(args) => models::classify(args, &settings),
+                Command::Ingest(args) => index::ingest(args, &settings),
+                Command::Index(cmd) => index::run(cmd, &settings),
+                Command::Search(args) => index::search(args, &settings),
+                Command::Eval(cmd) => index::eval(cmd, &settings),
                 Command::Bench(cmd) => bench::run(cmd, &settings),
             }
         });

@@ -71,6 +71,11 @@ impl Settings {
         Ok(Models::new(self.model_store(), self.config.models.clone())?)
     }
 
+    /// The store of documents, chunks and index versions: `genops.db` in the data directory.
+    pub async fn store(&self) -> Result<genops_store::Store> {
+        Ok(genops_store::Store::open_in(&self.data_dir).await?)
+    }
+
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache").join("compiled")
     }
