@@ -3,6 +3,19 @@ use std::path::PathBuf;
 /// Errors of ingestion and of the index commands built on it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Another ingest of the same index is running.
+    #[error("another ingest of index `{0}` is running; wait for it to finish (one ingest per index at a time)")]
+    Busy(String),
+    /// A file of the data directory could not be used.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
     /// A path given on the command line matches nothing.
     #[error("{0} does not exist; give files, folders or glob patterns of {exts} files", exts = crate::read::EXTENSIONS)]
     NoSuchPath(String),

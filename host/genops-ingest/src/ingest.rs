@@ -240,6 +240,7 @@ pub async fn ingest(
 
     let files = expand(&options.paths)?;
     store.ensure_index(&options.index).await?;
+    let _lock = lock_index(data_dir, &options.index)?;
     recover_crashed(store, data_dir, &options.index).await?;
     let parent = store.live_version(&options.index).await?;
 
@@ -371,14 +372,43 @@ pub async fn ingest(
     }
 }
 
+/// Takes the index's ingest lock: one ingest per index at a time. The operating system
+/// releases it when the process ends, however it ends, so holding it proves that no other
+/// ingest of the index is alive.
+fn lock_index(data_dir: &Path, index: &str) -> Result<std::fs::File, Error> {
+    let dir = data_dir.join("indexes");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+        action: "cannot create",
+        path: dir.clone(),
+        source: e,
+    })?;
+    let path = dir.join(format!("{index}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Io {
+            action: "cannot open",
+            path: path.clone(),
+            source: e,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy(index.to_string())),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io {
+            action: "cannot lock",
+            path,
+            source: e,
+        }),
+    }
+}
+
 /// Marks versions of `index` left `building` by a process that died as failed, and removes
-/// their half-written folders, so they are neither live nor in the way.
+/// their half-written folders, so they are neither live nor in the way. Called with the
+/// index's lock held, so every building version of the index belongs to a dead process.
 async fn recover_crashed(store: &Store, data_dir: &Path, index: &str) -> Result<(), Error> {
-    // A build heartbeats at every document; two minutes of silence is a dead process.
-    for v in store
-        .stale_building_versions(Duration::from_secs(120))
-        .await?
-    {
+    for v in store.stale_building_versions(Duration::ZERO).await? {
         if v.index == index {
             store
                 .fail_version(v.id, "the ingest that built it stopped before it finished")
@@ -504,8 +534,9 @@ async fn build_version(
     if let Some((model, key)) = embedder {
         let ids: Vec<i64> = rows.iter().map(|r| r.3.id).collect();
         let mut cached = store.embeddings(&ids, key).await?;
+        let mut seen = std::collections::HashSet::new();
         let missing: Vec<usize> = (0..rows.len())
-            .filter(|&i| !cached.contains_key(&ids[i]))
+            .filter(|&i| !cached.contains_key(&ids[i]) && seen.insert(ids[i]))
             .collect();
         progress.stage("embedding", missing.len() as u64);
         for batch in missing.chunks(EMBED_BATCH) {
@@ -524,7 +555,8 @@ async fn build_version(
         }
         progress.finish_stage();
         for (i, id) in ids.iter().enumerate() {
-            vectors[i] = cached.remove(id);
+            // Two sources with the same content share chunks, so a vector may serve twice.
+            vectors[i] = cached.get(id).cloned();
         }
     }
     report.embed_seconds = embed_started.elapsed().as_secs_f64();

@@ -1,12 +1,14 @@
 //! The `genops` binary end to end: real plugins, a real data directory, real files.
 
+mod rag;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use genops_tests::{plugin_dir, repo_file};
 use serde_json::Value;
 
-fn genops(data: &Path, args: &[&str]) -> Output {
+pub(crate) fn genops(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_genops"))
         .args(args)
         .env("GENOPS_DATA_DIR", data)
@@ -16,7 +18,7 @@ fn genops(data: &Path, args: &[&str]) -> Output {
         .expect("genops runs")
 }
 
-fn ok(output: Output) -> String {
+pub(crate) fn ok(output: Output) -> String {
     assert!(
         output.status.success(),
         "genops failed: {}",
@@ -26,7 +28,7 @@ fn ok(output: Output) -> String {
 }
 
 /// Fails, with one line on stderr that contains `needle`.
-fn fails(output: Output, needle: &str) -> String {
+pub(crate) fn fails(output: Output, needle: &str) -> String {
     assert!(!output.status.success(), "expected a failure");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.starts_with("error: "), "{stderr}");
@@ -407,7 +409,7 @@ fn vectors_of(out: &str) -> Vec<Vec<f32>> {
 }
 
 /// A data directory with a copy of the installed default model and ONNX Runtime.
-fn copied_models_data() -> tempfile::TempDir {
+pub(crate) fn copied_models_data() -> tempfile::TempDir {
     fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap() {
