@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds every plugin in this repository (the built-in chunkers, the paragraph example in
-# four languages, the hostile test plugin) with `genops plugin build`, into one folder that
+# Builds every plugin in this repository (the built-in chunkers and retrievers, the paragraph
+# example in four languages, the test plugins) with `genops plugin build`, into one folder that
 # holds a plugin folder per plugin.
 #
 #   scripts/build-plugins.sh [OUT_DIR]        default: $GENOPS_CACHE_DIR/plugins
@@ -19,7 +19,7 @@ if [ -z "$genops" ]; then
 fi
 mkdir -p "$out"
 
-dirs=(plugins/chunker-* examples/paragraph-* tests/plugins/*)
+dirs=(plugins/chunker-* plugins/retriever-* examples/paragraph-* tests/plugins/*)
 n=0
 for dir in "${dirs[@]}"; do
   [ -f "$dir/genops-plugin.toml" ] || continue

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything genops needs, builds it, builds and installs the plugins and the
 # default embedding model, then runs the main job on the embedded defaults: a real document
-# chunked by plugins written in Rust, C, Python and JavaScript, and sentences embedded.
+# chunked by plugins written in Rust, C, Python and JavaScript, sentences embedded, and the
+# example corpus ingested into an index, searched by each retriever and evaluated.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -23,8 +24,8 @@ GENOPS_BIN="$genops" scripts/build-plugins.sh "$built"
 
 echo
 echo "==> installing them into the data directory"
-# The built-in chunkers and the examples; the test plugins (tests/plugins) stay out.
-for src in plugins/chunker-* examples/paragraph-*; do
+# The built-in chunkers and retrievers and the examples; the test plugins stay out.
+for src in plugins/chunker-* plugins/retriever-* examples/paragraph-*; do
   "$genops" plugin install "$built/$(basename "$src")"
 done
 "$genops" plugin list
@@ -69,6 +70,24 @@ print(f"{len(q)}-dimension vectors; cosine to the question:")
 for r in rows[1:]:
     print(f"  {sum(a * b for a, b in zip(q, r['vector'])):.3f}  text {r['index']}")
 PY
+
+echo
+echo "==> ingesting examples/rag-corpus (57 documents) into the index \"stdlib\""
+"$genops" ingest --index stdlib examples/rag-corpus/docs
+"$genops" index list
+
+echo
+echo "==> searching it with each retriever"
+for r in retriever-bm25 retriever-vector retriever-hybrid retriever-mmr; do
+  echo "--- $r"
+  "$genops" search --index stdlib --retriever "$r" -k 2 "How do I keep a priority queue sorted?"
+done
+
+echo
+echo "==> retrieval quality on the judged queries (examples/rag-corpus/queries.jsonl)"
+for r in retriever-bm25 retriever-vector retriever-hybrid retriever-mmr; do
+  "$genops" eval retrieval --index stdlib --retriever "$r" -k 5 examples/rag-corpus/queries.jsonl | tail -1
+done
 
 echo
 echo "genops is at $genops (linked from ~/.local/bin/genops)."

@@ -6,4 +6,5 @@ mod kinds;
 mod languages;
 mod loading;
 mod models;
+mod retrievers;
 mod sandbox;

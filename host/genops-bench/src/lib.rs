@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 
 mod models;
 mod peak;
+mod retrieval;
 
 pub use models::{run_models, ModelsBench};
 pub use peak::peak_flops;
+pub use retrieval::{run_retrieval, RetrievalBench};
 
 use genops_chunking::{fixed, FixedConfig};
 use genops_runtime::{Allocator, Document, LoadSource, Runtime, RuntimeConfig};
@@ -47,6 +49,18 @@ pub enum Error {
     /// The Python reference could not be run.
     #[error("the Python reference failed: {0}")]
     Reference(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] genops_store::Error),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] genops_index::Error),
+    /// The vector store failed.
+    #[error(transparent)]
+    Vectors(#[from] genops_vectors::Error),
+    /// Ingestion failed.
+    #[error(transparent)]
+    Ingest(#[from] genops_ingest::Error),
     /// The plugin and the native code disagree, so their timings are not comparable.
     #[error("the plugin returned {plugin} chunks but the native code {native}; the comparison would be meaningless")]
     Mismatch {

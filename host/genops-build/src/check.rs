@@ -60,7 +60,9 @@ pub(crate) fn check(bytes: &[u8], manifest: &Manifest) -> Result<Interfaces, Err
             manifest.kind,
         )));
     }
-    let provided = ["types", "logging", "config", "models"].map(|i| package.replace("{}", i));
+    // `search` is linked for every kind, but only the retriever world imports it.
+    let provided =
+        ["types", "logging", "config", "models", "search"].map(|i| package.replace("{}", i));
     if let Some(extra) = imports
         .iter()
         .find(|i| !provided.contains(i) && !i.starts_with("wasi:"))
@@ -108,7 +110,9 @@ mod tests {
         let empty_component = b"\0asm\x0d\0\x01\0";
         let err = check(empty_component, &manifest()).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("must export genops:plugin/chunker@{WORLD_VERSION}")),
+            err.contains(&format!(
+                "must export genops:plugin/chunker@{WORLD_VERSION}"
+            )),
             "{err}"
         );
     }

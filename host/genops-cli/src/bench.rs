@@ -60,6 +60,36 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Retrieval figures: BM25 through a retriever plugin vs bare tantivy, hybrid vs its two
+    /// searches, exact vector scan vs memory bandwidth, HNSW vs exact, ingestion rate. Run
+    /// from the repository (it uses tests/data and examples/rag-corpus).
+    Retrieval {
+        /// Folder of built plugins (retriever-bm25, retriever-vector, retriever-hybrid,
+        /// chunker-recursive).
+        #[arg(long, value_name = "DIR")]
+        plugins: PathBuf,
+        /// Chunks in the BM25 and hybrid index.
+        #[arg(long, default_value_t = 50_000)]
+        chunks: usize,
+        /// Vectors in the exact and HNSW figures.
+        #[arg(long, default_value_t = 300_000)]
+        vectors: usize,
+        /// Queries timed per figure.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// The embedding model (queries and ingestion).
+        #[arg(long, default_value = genops_models::catalog::DEFAULT_EMBEDDING_MODEL)]
+        model: String,
+        /// Sentences the BM25 index is made of, one per line.
+        #[arg(long, default_value = "tests/data/sentences.txt", value_name = "FILE")]
+        sentences: PathBuf,
+        /// The corpus ingested for the ingestion figure.
+        #[arg(long, default_value = "examples/rag-corpus/docs", value_name = "DIR")]
+        corpus: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
@@ -71,6 +101,38 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
         } => {
             let report =
                 genops_bench::run_runtime(&plugins, scale, &mut |line| eprintln!("{line}"))?;
+            print_report(&report, json)
+        }
+        BenchCommand::Retrieval {
+            plugins,
+            chunks,
+            vectors,
+            queries,
+            model,
+            sentences,
+            corpus,
+            json,
+        } => {
+            for (what, path) in [("sentences", &sentences), ("corpus", &corpus)] {
+                if !path.exists() {
+                    anyhow::bail!(
+                        "{what} {} not found; run `genops bench retrieval` from the repository, or pass its path",
+                        path.display()
+                    );
+                }
+            }
+            let opts = genops_bench::RetrievalBench {
+                data_dir: settings.data_dir.clone(),
+                plugins,
+                sentences,
+                corpus,
+                chunks,
+                vector_rows: vectors,
+                queries,
+                model,
+                onnxruntime: settings.config.models.onnxruntime.clone(),
+            };
+            let report = genops_bench::run_retrieval(&opts, &mut |line| eprintln!("{line}"))?;
             print_report(&report, json)
         }
         BenchCommand::Models {
