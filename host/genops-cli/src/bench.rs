@@ -44,6 +44,10 @@ pub enum BenchCommand {
         /// when not given.
         #[arg(long, value_name = "DIR")]
         st_model: Option<PathBuf>,
+        /// The Python that runs the reference (with onnxruntime and tokenizers, and
+        /// sentence-transformers for that figure); `scripts/bench-models.sh` makes one.
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
         /// Inputs per batch.
         #[arg(long, default_value_t = 32)]
         batch: usize,
@@ -140,6 +144,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
             sentences,
             reference,
             st_model,
+            python,
             batch,
             threads,
             repeat,
@@ -159,7 +164,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
                 model,
                 sentences,
                 reference,
-                python: genops_models::catalog::WheelFetcher::default_python(),
+                python: python.unwrap_or_else(genops_models::catalog::WheelFetcher::default_python),
                 st_model,
                 batch_size: batch,
                 threads,
