@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     let a = &b.ann;
     eprintln!(
         "hnsw M={} ef_construction={}: built in {:.1} s on {} threads, saved in {:.1} s ({:.2} GB), loaded in {:.1} s",
-        a.config.m, a.config.ef_construction, a.build_seconds, a.build_threads, a.save_seconds,
+        a.config.m, a.config.ef_construction, a.build_seconds, a.config.build_threads, a.save_seconds,
         a.saved_bytes as f64 / 1e9, a.load_seconds
     );
     for p in &a.sweep {

@@ -272,8 +272,9 @@ impl AnnIndex {
 
     /// Saves the index next to its vectors file (see [`AnnFiles`]), replacing any earlier
     /// save. The files are written into a temporary folder beside them, `fsync`ed and renamed
-    /// into place, the metadata last; a crash mid-save leaves either the old index or files
-    /// that [`load`](Self::load) rejects as corrupt, never a wrong graph.
+    /// into place; the old metadata file is removed first and the new one renamed in last, so
+    /// a crash mid-save leaves no index ([`Error::AnnMissing`] on load), never a mix of old
+    /// and new files. One process saves a given index at a time.
     pub fn save(&self) -> Result<AnnFiles> {
         let vectors_path = self.vectors.path();
         basename(vectors_path)?;
@@ -283,20 +284,32 @@ impl AnnIndex {
             .prefix(".hnsw-save.")
             .tempdir_in(dir)
             .map_err(|e| Error::io("create a temporary folder in", dir, e))?;
+        // The metadata goes first, so that from here until the new one is in place a load
+        // finds no index (and says so) rather than a mix of old and new files.
+        remove_if_present(&files.meta)?;
         let (mut graph_sum, mut data_sum) = (None, None);
-        if let Some(graph) = &self.graph {
-            const STAGED: &str = "index";
-            let dumped = graph
-                .with_dependent(|_, hnsw| hnsw.file_dump(tmp.path(), STAGED))
+        match &self.graph {
+            Some(graph) => {
+                const STAGED: &str = "index";
+                let dumped = catch_unwind(AssertUnwindSafe(|| {
+                    graph.with_dependent(|_, hnsw| hnsw.file_dump(tmp.path(), STAGED))
+                }))
+                .map_err(|_| Error::Hnsw("the hnsw dump failed".into()))?
                 .map_err(|e| Error::Hnsw(format!("could not save the graph: {e:#}")))?;
-            for (kind, target, sum) in [
-                ("graph", &files.graph, &mut graph_sum),
-                ("data", &files.data, &mut data_sum),
-            ] {
-                let staged = tmp.path().join(format!("{dumped}.hnsw.{kind}"));
-                *sum = Some(sync_and_sum(&staged)?);
-                std::fs::rename(&staged, target)
-                    .map_err(|e| Error::io("rename into place", target, e))?;
+                for (kind, target, sum) in [
+                    ("graph", &files.graph, &mut graph_sum),
+                    ("data", &files.data, &mut data_sum),
+                ] {
+                    let staged = tmp.path().join(format!("{dumped}.hnsw.{kind}"));
+                    *sum = Some(sync_and_sum(&staged)?);
+                    std::fs::rename(&staged, target)
+                        .map_err(|e| Error::io("rename into place", target, e))?;
+                }
+            }
+            None => {
+                // An empty index has no graph: drop those of an earlier save.
+                remove_if_present(&files.graph)?;
+                remove_if_present(&files.data)?;
             }
         }
         let meta = AnnMeta {
@@ -526,6 +539,14 @@ fn load_graph(vectors: &VectorFile, files: &AnnFiles) -> Result<Graph> {
         });
     }
     Ok(graph)
+}
+
+/// Removes a file, if it exists.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Size and crc32 of a file, streamed.

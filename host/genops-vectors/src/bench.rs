@@ -19,7 +19,7 @@ pub const RECALL_TARGET: f64 = 0.95;
 /// The largest `ef_search` the sweep tries before giving up on [`RECALL_TARGET`].
 pub const MAX_EF_SEARCH: usize = 4096;
 
-/// Everything [`bench`] measured. Times are wall-clock; GB are 10^9 bytes.
+/// Everything [`bench()`] measured. Times are wall-clock; GB are 10^9 bytes.
 #[derive(Debug, Clone, Serialize)]
 pub struct VectorBench {
     /// Rows in the generated file.
@@ -72,10 +72,9 @@ pub struct ExactFigures {
 /// ANN figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct AnnFigures {
-    /// The parameters built with (`ef_search` is the default, not the one reported below).
+    /// The parameters built with: the defaults, on one thread per core (`ef_search` is the
+    /// default, not the one the sweep chose).
     pub config: AnnConfig,
-    /// Threads that built the graph.
-    pub build_threads: usize,
     /// Building the graph.
     pub build_seconds: f64,
     /// Saving it next to the vectors file.
@@ -130,7 +129,7 @@ pub fn bench(rows: usize, dim: usize, queries: usize, k: usize, seed: u64) -> Re
     bench_with_probe(rows, dim, queries, k, seed, PROBE_BYTES)
 }
 
-/// [`bench`] with the bandwidth probe's buffer size as a parameter (small in tests).
+/// [`bench()`] with the bandwidth probe's buffer size as a parameter (small in tests).
 fn bench_with_probe(
     rows: usize,
     dim: usize,
@@ -176,7 +175,10 @@ fn bench_with_probe(
     let bandwidth_gbs = bandwidth::probe(1, probe_bytes);
     let bandwidth_parallel_gbs = bandwidth::probe(cores, probe_bytes);
 
-    let config = AnnConfig::default();
+    let config = AnnConfig {
+        build_threads: cores,
+        ..AnnConfig::default()
+    };
     tracing::info!(?config, "building the hnsw index");
     let built = AnnIndex::build(&vectors, config.clone())?;
     let build_seconds = built.build_seconds();
@@ -221,7 +223,6 @@ fn bench_with_probe(
         parallel_scan_vs_bandwidth: exact_parallel.gbs / bandwidth_parallel_gbs,
         ann: AnnFigures {
             config,
-            build_threads: cores,
             build_seconds,
             save_seconds,
             load_seconds,

@@ -9,27 +9,31 @@
 //! dimension works, and scores are plain dot products (the cosine similarity for unit
 //! vectors).
 //!
-//! ```no_run
+//! ```
 //! use genops_vectors::{AnnConfig, AnnIndex, VectorFile, VectorWriter};
 //!
-//! // Ingest: once per index version.
-//! let mut writer = VectorWriter::create("index/v3/vectors.bin", 384)?;
-//! # let embeddings: Vec<Vec<f32>> = Vec::new();
-//! for vector in &embeddings {
+//! # let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("vectors.bin");
+//! # let embeddings = genops_vectors::synth::random_unit_vectors(200, 384, 7);
+//! // Ingest, once per index version: row i is the vector of chunk i.
+//! let mut writer = VectorWriter::create(&path, 384)?;
+//! for vector in embeddings.chunks_exact(384) {
 //!     writer.push(vector)?;
 //! }
 //! writer.finish()?;
-//! let vectors = VectorFile::open("index/v3/vectors.bin")?;
-//! AnnIndex::build(&vectors, AnnConfig::default())?.save()?;
+//! AnnIndex::build(&VectorFile::open(&path)?, AnnConfig::default())?.save()?;
 //!
-//! // Queries: many times.
-//! let vectors = VectorFile::open("index/v3/vectors.bin")?;
+//! // Queries, many times.
+//! let vectors = VectorFile::open(&path)?;
 //! let ann = AnnIndex::load(&vectors)?;
-//! # let query = vec![0.0f32; 384];
-//! let exact = vectors.search_exact(&query, 10, None)?;
-//! let approx = ann.search(&query, 10, None)?;
-//! let only_even = ann.search(&query, 10, Some(&|row: u32| row % 2 == 0))?;
-//! # Ok::<(), genops_vectors::Error>(())
+//! let query = &embeddings[384..768];
+//! let exact = vectors.search_exact(query, 10, None)?;
+//! assert_eq!(exact[0].row, 1);
+//! let approx = ann.search(query, 10, None)?;
+//! assert_eq!(approx[0], exact[0]);
+//! let even_rows = ann.search(query, 10, Some(&|row: u32| row.is_multiple_of(2)))?;
+//! assert!(even_rows.iter().all(|hit| hit.row % 2 == 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # The file format
@@ -88,8 +92,10 @@
 //! - **Uniform random vectors are the worst case for HNSW.** They have no low-dimensional
 //!   structure, so at 384 dimensions a graph with the default `M = 16` needs a large
 //!   `ef_search` for 0.95 recall; real text embeddings cluster and need far less.
-//!   [`bench`] measures the `ef_search` it takes rather than assume it, and
+//!   [`bench()`] measures the `ef_search` it takes rather than assume it, and
 //!   [`recall_at_k`] measures recall for any index and query set.
+
+#![warn(missing_docs)]
 
 mod ann;
 mod bandwidth;

@@ -128,7 +128,7 @@ impl VectorWriter {
 
     /// Appends several rows given as one row-major slice (`len` a multiple of the dimension).
     pub fn push_rows(&mut self, rows: &[f32]) -> Result<()> {
-        if rows.len() % self.dim != 0 {
+        if !rows.len().is_multiple_of(self.dim) {
             return Err(Error::DimensionMismatch {
                 what: format!(
                     "a block of {} values starting at row {}",

@@ -109,7 +109,7 @@ fn a_filtered_ann_search_is_the_exact_filtered_search() {
     let data = random_unit_vectors(3_000, dim, 51);
     let vectors = write(dir.path(), "v.bin", dim, &data);
     let ann = AnnIndex::build(&vectors, quick()).expect("build");
-    let keep = |row: u32| row % 10 == 0;
+    let keep = |row: u32| row.is_multiple_of(10);
     for q in queries(5, dim, 52) {
         let got = ann.search(&q, 7, Some(&keep)).expect("search");
         assert!(got.iter().all(|h| keep(h.row)));
@@ -159,6 +159,12 @@ fn an_index_saved_for_other_vectors_is_stale() {
     let err = AnnIndex::load(&rebuilt).unwrap_err();
     assert!(matches!(err, Error::AnnStale { .. }), "{err:?}");
     assert!(err.to_string().contains("is stale"), "{err}");
+    // Saving a new index over the stale one makes it loadable again.
+    AnnIndex::build(&rebuilt, quick())
+        .expect("build")
+        .save()
+        .expect("save over the old index");
+    AnnIndex::load(&rebuilt).expect("load");
 }
 
 #[test]
