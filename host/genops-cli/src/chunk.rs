@@ -35,23 +35,9 @@ pub fn run(args: ChunkArgs, settings: &Settings) -> Result<()> {
             plugin.kind()
         );
     }
-    let mut session = plugin.session(&overrides);
     // Unknown keys are refused before any work, with the keys the plugin does read.
-    let info = session.describe()?;
-    for key in overrides.keys() {
-        if !info.config.iter().any(|o| &o.name == key) {
-            let known: Vec<&str> = info.config.iter().map(|o| o.name.as_str()).collect();
-            bail!(
-                "{} has no config key `{key}`; it reads: {}",
-                plugin.id(),
-                if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                }
-            );
-        }
-    }
+    plugin.check_config(&overrides)?;
+    let mut session = plugin.session(&overrides);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for path in &args.files {

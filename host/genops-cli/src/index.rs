@@ -568,12 +568,18 @@ struct Retrieval {
 
 fn open_retrieval(
     settings: &Settings,
-    runtime: &genops_runtime::Runtime,
     index: &str,
     retriever: &str,
     sets: &[String],
 ) -> Result<Retrieval> {
     let overrides = parse_sets(sets)?;
+    let runtime = block_on(async {
+        let store = settings.store().await?;
+        let rt = search_runtime(settings, &store).await;
+        store.close().await;
+        rt
+    })?;
+    let runtime = &runtime;
     let (component, manifest) = crate::plugin::resolve(retriever, settings)?;
     let plugin = runtime.load_file(&component, manifest)?;
     if plugin.kind() != Kind::Retriever {
@@ -583,21 +589,7 @@ fn open_retrieval(
             plugin.kind()
         );
     }
-    let info = plugin.describe()?;
-    for key in overrides.keys() {
-        if !info.config.iter().any(|o| &o.name == key) {
-            let known: Vec<&str> = info.config.iter().map(|o| o.name.as_str()).collect();
-            bail!(
-                "{} has no config key `{key}`; it reads: {}",
-                plugin.id(),
-                if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                }
-            );
-        }
-    }
+    plugin.check_config(&overrides)?;
     let live = runtime
         .indexes()
         .expect("the search runtime has indexes")
@@ -636,13 +628,7 @@ fn retrieve(
 
 pub fn search(args: SearchArgs, settings: &Settings) -> Result<()> {
     let filters = to_query_filters(&args.filters)?;
-    let runtime = block_on(async {
-        let store = settings.store().await?;
-        let rt = search_runtime(settings, &store).await;
-        store.close().await;
-        rt
-    })?;
-    let r = open_retrieval(settings, &runtime, &args.index, &args.retriever, &args.set)?;
+    let r = open_retrieval(settings, &args.index, &args.retriever, &args.set)?;
     let mut session = r.plugin.session(&r.overrides);
     let found = retrieve(&r, &mut session, &args.query, args.k, &filters)?;
     let stdout = std::io::stdout();
@@ -801,13 +787,7 @@ pub fn metrics(ranked: &[String], relevant: &HashSet<String>, k: usize) -> (f64,
 pub fn eval(cmd: EvalCommand, settings: &Settings) -> Result<()> {
     let EvalCommand::Retrieval(args) = cmd;
     let judged = read_qrels(&args.qrels)?;
-    let runtime = block_on(async {
-        let store = settings.store().await?;
-        let rt = search_runtime(settings, &store).await;
-        store.close().await;
-        rt
-    })?;
-    let r = open_retrieval(settings, &runtime, &args.index, &args.retriever, &args.set)?;
+    let r = open_retrieval(settings, &args.index, &args.retriever, &args.set)?;
     let mut session = r.plugin.session(&r.overrides);
     let k = args.k as usize;
     // Chunks are ranked; documents are judged: ask for more chunks than k so that k

@@ -38,16 +38,6 @@ pub enum Error {
         "{0} is not a chunker plugin; pass a chunker with --chunker (see `genops plugin list`)"
     )]
     NotAChunker(String),
-    /// The chunker does not read a config key that was set.
-    #[error("{plugin} has no config key `{key}`; it reads: {known}")]
-    UnknownConfigKey {
-        /// The plugin.
-        plugin: String,
-        /// The key set.
-        key: String,
-        /// The keys it reads.
-        known: String,
-    },
     /// The embedding model is not an embedding model.
     #[error(
         "model `{0}` is not an embedding model; pass one with --model (see `genops models list`)"

@@ -210,23 +210,9 @@ pub async fn ingest(
     if plugin.kind() != Kind::Chunker {
         return Err(Error::NotAChunker(plugin.id().to_string()));
     }
-    let mut session = plugin.session(&options.chunker_config);
     // Unknown keys are refused before any work, with the keys the plugin does read.
-    let info = session.describe()?;
-    for key in options.chunker_config.keys() {
-        if !info.config.iter().any(|o| &o.name == key) {
-            let known: Vec<&str> = info.config.iter().map(|o| o.name.as_str()).collect();
-            return Err(Error::UnknownConfigKey {
-                plugin: plugin.id().to_string(),
-                key: key.clone(),
-                known: if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                },
-            });
-        }
-    }
+    plugin.check_config(&options.chunker_config)?;
+    let mut session = plugin.session(&options.chunker_config);
     let embedder = match &options.model {
         None => None,
         Some(name) => {

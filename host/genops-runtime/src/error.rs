@@ -75,6 +75,16 @@ pub enum Error {
         /// Why the model cannot be offered, and what to do.
         reason: String,
     },
+    /// A config key was set that the plugin does not read.
+    #[error("{plugin} has no config key `{key}`; it reads: {}", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
+    UnknownConfigKey {
+        /// The plugin.
+        plugin: Box<PluginId>,
+        /// The key that was set.
+        key: String,
+        /// The keys it reads.
+        known: Vec<String>,
+    },
     /// The manifest grants something that cannot be granted.
     #[error("{plugin}: {message}; fix its genops-plugin.toml")]
     InvalidGrant {

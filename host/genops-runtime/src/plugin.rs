@@ -196,6 +196,23 @@ impl Plugin {
     pub fn describe(&self) -> Result<PluginInfo, Error> {
         self.session(&BTreeMap::new()).describe()
     }
+
+    /// Describes the plugin and refuses any key of `overrides` it does not read, naming the
+    /// keys it does: a misspelt key would otherwise be ignored without a word.
+    pub fn check_config(&self, overrides: &BTreeMap<String, String>) -> Result<PluginInfo, Error> {
+        let info = self.describe()?;
+        if let Some(key) = overrides
+            .keys()
+            .find(|k| !info.config.iter().any(|o| &o.name == *k))
+        {
+            return Err(Error::UnknownConfigKey {
+                plugin: Box::new(self.id().clone()),
+                key: key.clone(),
+                known: info.config.iter().map(|o| o.name.clone()).collect(),
+            });
+        }
+        Ok(info)
+    }
 }
 
 struct Live {
