@@ -237,8 +237,9 @@ fn read_jsonl(source: &str, text: &str, fields: &JsonlFields) -> (Vec<SourceDoc>
     (docs, skipped)
 }
 
-/// Elements whose content is not text a reader sees.
-const SKIPPED_ELEMENTS: [&str; 6] = ["script", "style", "noscript", "template", "svg", "head"];
+/// Elements whose content is not text a reader sees. (`<head>` holds little else, but its
+/// `<title>` is wanted, so it is not skipped whole.)
+const SKIPPED_ELEMENTS: [&str; 5] = ["script", "style", "noscript", "template", "svg"];
 /// Elements that start a new line of text.
 const BLOCK_ELEMENTS: [&str; 27] = [
     "p",

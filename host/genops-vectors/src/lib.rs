@@ -90,10 +90,14 @@
 //!   closure whose selectivity we cannot know up front. The exact scan is always correct and
 //!   costs one pass over the matrix, and a filter that rejects a row skips its dot product.
 //! - **Uniform random vectors are the worst case for HNSW.** They have no low-dimensional
-//!   structure, so at 384 dimensions a graph with the default `M = 16` needs a large
-//!   `ef_search` for 0.95 recall; real text embeddings cluster and need far less.
-//!   [`bench()`] measures the `ef_search` it takes rather than assume it, and
-//!   [`recall_at_k`] measures recall for any index and query set.
+//!   structure: every point is almost equally far from a query, so the graph walk cannot
+//!   home in. At 300,000 such vectors of 384 dimensions and the default `M = 16`, recall@10
+//!   reached only about 0.8 at `ef_search = 4096`, slower than the exact scan; on clustered
+//!   vectors (as text embeddings are) of the same dimension, `ef_search = 16` gave 0.96 at
+//!   four times the exact scan's speed on 30,000 rows. [`bench()`] measures what it takes
+//!   rather than assume it, and [`recall_at_k`] measures recall for any index and query
+//!   set. For a few hundred thousand chunks the exact scan (tens of milliseconds) is a
+//!   sound default; the ANN index pays off on larger, structured corpora.
 
 #![warn(missing_docs)]
 
