@@ -75,9 +75,12 @@ pub enum BenchCommand {
         /// Chunks in the BM25 and hybrid index.
         #[arg(long, default_value_t = 50_000)]
         chunks: usize,
-        /// Vectors in the exact and HNSW figures.
+        /// Random vectors in the exact-scan figure.
         #[arg(long, default_value_t = 300_000)]
         vectors: usize,
+        /// Clustered vectors in the HNSW figure (the graph takes about a minute per 30,000).
+        #[arg(long, default_value_t = 30_000)]
+        ann_vectors: usize,
         /// Queries timed per figure.
         #[arg(long, default_value_t = 200)]
         queries: usize,
@@ -111,6 +114,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
             plugins,
             chunks,
             vectors,
+            ann_vectors,
             queries,
             model,
             sentences,
@@ -132,6 +136,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
                 corpus,
                 chunks,
                 vector_rows: vectors,
+                ann_rows: ann_vectors,
                 queries,
                 model,
                 onnxruntime: settings.config.models.onnxruntime.clone(),
