@@ -687,3 +687,55 @@ fn killing_an_ingest_leaves_the_live_version_intact() {
         "ready",
     );
 }
+
+#[test]
+fn bench_retrieval_measures_every_figure_side_by_side() {
+    let data = copied_models_data();
+    let work = tempfile::tempdir().unwrap();
+    let docs = corpus_copy(work.path(), Some(&SMALL[..2]));
+    let plugins = genops_tests::plugins_dir();
+    let sentences = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/sentences.txt");
+    let out = ok(genops(
+        data.path(),
+        &[
+            "bench",
+            "retrieval",
+            "--plugins",
+            plugins.to_str().unwrap(),
+            "--chunks",
+            "300",
+            "--vectors",
+            "2000",
+            "--ann-vectors",
+            "1000",
+            "--queries",
+            "10",
+            "--sentences",
+            sentences.to_str().unwrap(),
+            "--corpus",
+            docs.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let figures: Vec<&str> = rows.iter().map(|r| r["figure"].as_str().unwrap()).collect();
+    for needle in [
+        "BM25 query latency p50",
+        "BM25 query latency p99",
+        "hybrid",
+        "exact vector scan",
+        "HNSW",
+        "ingest",
+    ] {
+        assert!(
+            figures.iter().any(|f| f.contains(needle)),
+            "{needle}: {figures:?}"
+        );
+    }
+    for row in rows {
+        let ratio = row["ratio"].as_f64().unwrap();
+        assert!(ratio.is_finite() && ratio > 0.0, "{row}");
+        assert!(!row["peer_name"].as_str().unwrap().is_empty());
+    }
+}
