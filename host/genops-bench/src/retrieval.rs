@@ -62,6 +62,10 @@ const K: u32 = 10;
 /// How deep the hybrid retriever searches each way in the figure, and so the depth of the
 /// two searches it is compared with.
 const HYBRID_DEPTH: u32 = 50;
+/// Noise per coordinate of the clustered vectors: a noise vector of norm about 0.6 around a
+/// unit centre, so neighbours within a topic have cosines of 0.7 to 0.8, as sentence
+/// embeddings of one topic do. (Noise of norm above 1 makes the vectors nearly uniform.)
+const SPREAD: f32 = 0.03;
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
@@ -381,7 +385,7 @@ fn vector_figures(
     let clusters = (opts.ann_rows / 150).max(8);
     let file = write_vectors(
         &work.join("clustered.bin"),
-        &synth::clustered_unit_vectors(opts.ann_rows, DIMENSIONS, clusters, 0.08, 21),
+        &synth::clustered_unit_vectors(opts.ann_rows, DIMENSIONS, clusters, SPREAD, 21),
     )?;
     let queries =
         synth::clustered_unit_vectors(n_queries, DIMENSIONS, clusters, 0.08, 21 + 1_000_003);
