@@ -115,6 +115,8 @@ impl Progress for Bar {
 
 pub fn ingest(args: IngestArgs, settings: &Settings) -> Result<()> {
     let overrides = parse_sets(&args.set)?;
+    // Paths first: a typo in a path is the likeliest mistake, and the cheapest to report.
+    genops_ingest::expand(&args.paths)?;
     let chunker = load(&args.chunker, settings).with_context(|| {
         format!(
             "loading chunker `{}` (install the built-in chunkers with scripts/setup.sh, or pass --chunker)",

@@ -603,3 +603,27 @@ async fn build_version(
         },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_ingest_per_index_holds_the_lock() {
+        let data = tempfile::tempdir().unwrap();
+        let held = lock_index(data.path(), "docs").unwrap();
+        let err = lock_index(data.path(), "docs").unwrap_err();
+        assert!(matches!(err, Error::Busy(_)), "{err}");
+        assert!(err.to_string().contains("another ingest of index `docs`"));
+        // Another index is free, and the lock is free again once released.
+        drop(lock_index(data.path(), "other").unwrap());
+        drop(held);
+        assert!(lock_index(data.path(), "docs").is_ok());
+    }
+
+    #[test]
+    fn the_file_of_a_jsonl_record_is_the_part_before_the_hash() {
+        assert_eq!(file_of("data/faq.jsonl#q1"), "data/faq.jsonl");
+        assert_eq!(file_of("docs/a.md"), "docs/a.md");
+    }
+}
