@@ -1,21 +1,13 @@
 //! Reading the `key = value` configuration the plugins receive into typed configs.
 
-/// One configuration key an algorithm reads, as shown to users by `describe()`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConfigKey {
-    /// The key as written in a manifest or on the command line.
-    pub name: &'static str,
-    /// What the key controls.
-    pub description: &'static str,
-    /// The value used when the key is not set.
-    pub default: &'static str,
-}
+pub use genops_plugin_config::ConfigKey;
+use genops_plugin_config::{key_list, UnknownKey};
 
 /// A configuration that cannot be used; the message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A key the algorithm does not read, most likely a typo.
-    #[error("unknown config key `{key}`; accepted keys are {}", list(accepted))]
+    #[error("unknown config key `{key}`; accepted keys are {}", key_list(accepted))]
     UnknownKey {
         /// The key as given.
         key: String,
@@ -45,42 +37,29 @@ pub enum ConfigError {
     },
 }
 
-fn list(keys: &[&str]) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl From<UnknownKey> for ConfigError {
+    fn from(e: UnknownKey) -> Self {
+        ConfigError::UnknownKey {
+            key: e.key,
+            accepted: e.accepted,
+        }
+    }
 }
 
 /// The entries of one call, checked against the keys an algorithm reads.
-pub(crate) struct Entries<'a> {
-    entries: &'a [(String, String)],
-}
+pub(crate) struct Entries<'a>(genops_plugin_config::Entries<'a>);
 
 impl<'a> Entries<'a> {
     pub(crate) fn new(
         entries: &'a [(String, String)],
         keys: &[ConfigKey],
     ) -> Result<Self, ConfigError> {
-        if let Some((key, _)) = entries
-            .iter()
-            .find(|(key, _)| !keys.iter().any(|k| k.name == key))
-        {
-            return Err(ConfigError::UnknownKey {
-                key: key.clone(),
-                accepted: keys.iter().map(|k| k.name).collect(),
-            });
-        }
-        Ok(Self { entries })
+        Ok(Self(genops_plugin_config::Entries::new(entries, keys)?))
     }
 
     /// The value of `key`, trimmed; the last one wins when a key repeats.
     pub(crate) fn get(&self, key: &str) -> Option<&'a str> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
+        self.0.get(key)
     }
 
     /// A whole number of at least `min`, or `None` when unset.

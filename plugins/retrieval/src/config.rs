@@ -5,16 +5,8 @@
 /// more), and so the largest candidate depth a retriever accepts.
 pub const MAX_SEARCH_K: u32 = 10_000;
 
-/// One configuration key a retriever reads, as shown to users by `describe()`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConfigKey {
-    /// The key as written in a manifest or on the command line.
-    pub name: &'static str,
-    /// What the key controls.
-    pub description: &'static str,
-    /// The value used when the key is not set.
-    pub default: &'static str,
-}
+pub use genops_plugin_config::ConfigKey;
+use genops_plugin_config::{key_list, UnknownKey};
 
 /// A configuration that cannot be used; the message names the key and the value and says
 /// what to change.
@@ -55,12 +47,7 @@ fn accepted_list(keys: &[&str]) -> String {
     if keys.is_empty() {
         return "this retriever reads no config keys".to_string();
     }
-    let list = keys
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("accepted keys are {list}")
+    format!("accepted keys are {}", key_list(keys))
 }
 
 /// A retriever's typed configuration.
@@ -120,32 +107,26 @@ impl Depth {
     }
 }
 
-/// The entries of one call, checked against the keys a retriever reads.
-struct Entries<'a> {
-    entries: &'a [(String, String)],
+impl From<UnknownKey> for ConfigError {
+    fn from(e: UnknownKey) -> Self {
+        ConfigError::UnknownKey {
+            key: e.key,
+            accepted: e.accepted,
+        }
+    }
 }
+
+/// The entries of one call, checked against the keys a retriever reads.
+struct Entries<'a>(genops_plugin_config::Entries<'a>);
 
 impl<'a> Entries<'a> {
     fn new(entries: &'a [(String, String)], keys: &[ConfigKey]) -> Result<Self, ConfigError> {
-        if let Some((key, _)) = entries
-            .iter()
-            .find(|(key, _)| !keys.iter().any(|k| k.name == key))
-        {
-            return Err(ConfigError::UnknownKey {
-                key: key.clone(),
-                accepted: keys.iter().map(|k| k.name).collect(),
-            });
-        }
-        Ok(Self { entries })
+        Ok(Self(genops_plugin_config::Entries::new(entries, keys)?))
     }
 
     /// The value of `key`, trimmed; the last one wins when a key repeats.
     fn get(&self, key: &str) -> Option<&'a str> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
+        self.0.get(key)
     }
 
     fn invalid(key: &'static str, value: &str, expected: &'static str) -> ConfigError {
