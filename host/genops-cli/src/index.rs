@@ -402,15 +402,7 @@ async fn run_async(cmd: IndexCommand, settings: &Settings, store: &Store) -> Res
                 diff.removed.len(),
                 diff.unchanged
             );
-            for p in &diff.added {
-                println!("+ {p}");
-            }
-            for p in &diff.changed {
-                println!("~ {p}");
-            }
-            for p in &diff.removed {
-                println!("- {p}");
-            }
+            print_changes(&diff.added, &diff.changed, &diff.removed);
         }
         IndexCommand::Rollback { name, version } => {
             let v = store.set_live(&name, version).await?;
@@ -460,15 +452,7 @@ async fn run_async(cmd: IndexCommand, settings: &Settings, store: &Store) -> Res
                     status.removed.len(),
                     status.unchanged
                 );
-                for p in &status.added {
-                    println!("+ {p}");
-                }
-                for p in &status.changed {
-                    println!("~ {p}");
-                }
-                for p in &status.removed {
-                    println!("- {p}");
-                }
+                print_changes(&status.added, &status.changed, &status.removed);
             }
             for u in &status.unreadable {
                 eprintln!("warning: cannot read {}: {}", u.source, u.reason);
@@ -506,6 +490,15 @@ async fn run_async(cmd: IndexCommand, settings: &Settings, store: &Store) -> Res
         }
     }
     Ok(())
+}
+
+/// One line per document: `+` added, `~` changed, `-` removed.
+fn print_changes(added: &[String], changed: &[String], removed: &[String]) {
+    for (mark, paths) in [("+", added), ("~", changed), ("-", removed)] {
+        for p in paths {
+            println!("{mark} {p}");
+        }
+    }
 }
 
 #[derive(Args)]
