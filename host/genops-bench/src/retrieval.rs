@@ -289,7 +289,7 @@ fn ingestion(opts: &RetrievalBench, models: &Models, work: &Path) -> Result<Row,
     let chunker = runtime.load_dir(&plugin_dir(&opts.plugins, "chunker-recursive")?)?;
     let options = genops_ingest::IngestOptions {
         index: "bench".into(),
-        paths: vec![opts.corpus.display().to_string()],
+        files: genops_ingest::expand(&[opts.corpus.display().to_string()])?,
         chunker,
         chunker_config: BTreeMap::new(),
         model: Some(opts.model.clone()),

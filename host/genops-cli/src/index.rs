@@ -61,24 +61,40 @@ pub struct IngestArgs {
     /// Build a text-only (BM25) version, without vectors.
     #[arg(long)]
     text_only: bool,
-    /// Drop documents of the live version whose files are no longer found.
+    /// Drop documents of the live version whose files no longer exist.
     #[arg(long)]
     prune: bool,
     /// When to build the approximate nearest-neighbour graph.
     #[arg(long, value_enum, default_value = "auto")]
     ann: AnnChoice,
-    /// The text field of .jsonl records.
-    #[arg(long, default_value = "text")]
-    text_field: String,
-    /// The id field of .jsonl records (a record's source is `file#id`).
-    #[arg(long, default_value = "id")]
-    id_field: String,
+    #[command(flatten)]
+    jsonl: JsonlArgs,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
     /// Files, folders (read recursively) and glob patterns of .txt, .md, .html and .jsonl.
     #[arg(required = true)]
     paths: Vec<String>,
+}
+
+/// How .jsonl records map to documents; `ingest` and `index status` must read them alike.
+#[derive(Args)]
+pub struct JsonlArgs {
+    /// The text field of .jsonl records.
+    #[arg(long, default_value = "text")]
+    text_field: String,
+    /// The id field of .jsonl records (a record's source is `file#id`).
+    #[arg(long, default_value = "id")]
+    id_field: String,
+}
+
+impl JsonlArgs {
+    fn fields(&self) -> JsonlFields {
+        JsonlFields {
+            text: self.text_field.clone(),
+            id: self.id_field.clone(),
+        }
+    }
 }
 
 /// A progress bar on standard error, one per stage.
@@ -116,7 +132,7 @@ impl Progress for Bar {
 pub fn ingest(args: IngestArgs, settings: &Settings) -> Result<()> {
     let overrides = parse_sets(&args.set)?;
     // Paths first: a typo in a path is the likeliest mistake, and the cheapest to report.
-    genops_ingest::expand(&args.paths)?;
+    let files = genops_ingest::expand(&args.paths)?;
     let chunker = load(&args.chunker, settings).with_context(|| {
         format!(
             "loading chunker `{}` (install the built-in chunkers with scripts/setup.sh, or pass --chunker)",
@@ -146,15 +162,12 @@ pub fn ingest(args: IngestArgs, settings: &Settings) -> Result<()> {
     };
     let options = IngestOptions {
         index: args.index.clone(),
-        paths: args.paths.clone(),
+        files,
         chunker,
         chunker_config: overrides,
         model,
         prune: args.prune,
-        jsonl: JsonlFields {
-            text: args.text_field.clone(),
-            id: args.id_field.clone(),
-        },
+        jsonl: args.jsonl.fields(),
         ann: ann.0,
         ann_min_rows: ann.1,
     };
@@ -252,12 +265,8 @@ pub enum IndexCommand {
         /// The files, folders and patterns the index is ingested from.
         #[arg(required = true)]
         paths: Vec<String>,
-        /// The text field of .jsonl records.
-        #[arg(long, default_value = "text")]
-        text_field: String,
-        /// The id field of .jsonl records.
-        #[arg(long, default_value = "id")]
-        id_field: String,
+        #[command(flatten)]
+        jsonl: JsonlArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -418,20 +427,10 @@ async fn run_async(cmd: IndexCommand, settings: &Settings, store: &Store) -> Res
         IndexCommand::Status {
             name,
             paths,
-            text_field,
-            id_field,
+            jsonl,
             json,
         } => {
-            let status = genops_ingest::status(
-                store,
-                &name,
-                &paths,
-                &JsonlFields {
-                    text: text_field,
-                    id: id_field,
-                },
-            )
-            .await?;
+            let status = genops_ingest::status(store, &name, &paths, &jsonl.fields()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
                 return Ok(());

@@ -2,7 +2,7 @@
 //! write a new index version that goes live only when it is complete.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use genops_index::{AnnConfig, NewRow, VersionBuilder};
@@ -14,8 +14,8 @@ use genops_store::{
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::read::{read_source, Format, JsonlFields, Skipped, SourceDoc};
-use crate::{expand, Error, Progress};
+use crate::read::{read_source, JsonlFields, Skipped, SourceDoc};
+use crate::{Error, Progress, SourceFile};
 
 /// Texts embedded per call of the model: large enough to keep the batching queue full,
 /// small enough that progress moves.
@@ -25,15 +25,16 @@ const EMBED_BATCH: usize = 256;
 pub struct IngestOptions {
     /// The index to add a version to (created when new).
     pub index: String,
-    /// Files, folders (read recursively) and glob patterns.
-    pub paths: Vec<String>,
+    /// The files to read, as [`crate::expand`] found them.
+    pub files: Vec<SourceFile>,
     /// The chunker plugin.
     pub chunker: Plugin,
     /// Config keys set for the chunker, over its manifest's defaults.
     pub chunker_config: BTreeMap<String, String>,
     /// The embedding model; `None` builds a text-only (BM25) version.
     pub model: Option<String>,
-    /// Drop documents of the live version whose files were not found in this run.
+    /// Drop documents of the live version whose files no longer exist (a file that exists
+    /// but was not named in this run keeps its documents).
     pub prune: bool,
     /// How JSON Lines records map to documents.
     pub jsonl: JsonlFields,
@@ -136,7 +137,7 @@ pub(crate) struct ReadFiles {
 }
 
 pub(crate) fn read_files(
-    files: &[(String, PathBuf, Format)],
+    files: &[SourceFile],
     jsonl: &JsonlFields,
     progress: &mut dyn Progress,
 ) -> ReadFiles {
@@ -147,7 +148,12 @@ pub(crate) fn read_files(
         skipped: Vec::new(),
     };
     progress.stage("reading", files.len() as u64);
-    for (display, path, format) in files {
+    for SourceFile {
+        name: display,
+        path,
+        format,
+    } in files
+    {
         out.found.insert(display.clone());
         let result = std::fs::read(path)
             .map_err(|e| format!("cannot be read ({e}); check its permissions"))
@@ -167,6 +173,21 @@ pub(crate) fn read_files(
     }
     progress.finish_stage();
     out
+}
+
+/// Whether a document of the live version is gone from disk: its file was re-read and no
+/// longer holds it (a .jsonl record), or its file does not exist any more. A file that
+/// exists but was not named, or could not be read, keeps its documents.
+pub(crate) fn is_gone(
+    source: &str,
+    read: &ReadFiles,
+    on_disk: &std::collections::BTreeSet<String>,
+) -> bool {
+    let file = file_of(source);
+    if read.read.contains(file) {
+        return !on_disk.contains(source);
+    }
+    !read.found.contains(file) && !Path::new(file).exists()
 }
 
 /// The file a document came from (`a.jsonl#7` came from `a.jsonl`).
@@ -224,7 +245,6 @@ pub async fn ingest(
         }
     };
 
-    let files = expand(&options.paths)?;
     store.ensure_index(&options.index).await?;
     let _lock = lock_index(data_dir, &options.index)?;
     recover_crashed(store, data_dir, &options.index).await?;
@@ -248,7 +268,7 @@ pub async fn ingest(
         .as_ref()
         .map(|e| genops_store::embedder_key(&e.sha256, &e.settings));
 
-    let read = read_files(&files, &options.jsonl, progress);
+    let read = read_files(&options.files, &options.jsonl, progress);
     let mut report = IngestReport {
         index: options.index.clone(),
         parent: parent.as_ref().map(|p| p.number),
@@ -266,7 +286,7 @@ pub async fn ingest(
     for d in &previous {
         let file = file_of(&d.path);
         let replaced = read.read.contains(file);
-        let pruned = options.prune && !read.found.contains(file);
+        let pruned = options.prune && !read.found.contains(file) && !Path::new(file).exists();
         if !replaced && !pruned {
             set.insert(
                 d.path.clone(),
@@ -292,7 +312,8 @@ pub async fn ingest(
         );
     }
     if set.is_empty() {
-        return Err(Error::NothingFound(options.paths.join(" ")));
+        let names: Vec<&str> = options.files.iter().map(|f| f.name.as_str()).collect();
+        return Err(Error::NothingFound(names.join(" ")));
     }
 
     if let Some(p) = &parent {

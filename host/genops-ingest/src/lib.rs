@@ -3,7 +3,7 @@
 //! An ingest run ([`ingest`]) reads `.txt`, `.md`, `.html` (visible text) and `.jsonl` (a
 //! document per line) files, and builds a new version of an index from the live one:
 //! every file read in the run replaces what it held before, files not given keep their
-//! documents, and with `prune` files no longer found are dropped. Work is
+//! documents, and with `prune` the documents of files that no longer exist are dropped. Work is
 //! content-addressed in the store (genops-store): a document chunked before by the same
 //! chunker digest and config is not chunked again, and a chunk text embedded before by the
 //! same model is not embedded again. A run that changes nothing makes no version.
@@ -31,6 +31,18 @@ pub use error::Error;
 pub use ingest::{document_hash, ingest, IngestOptions, IngestReport, SkippedEntry};
 pub use read::{Format, JsonlFields};
 
+/// A file to ingest, as [`expand`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The name its documents go by in the index: the path as given, or as found under a
+    /// folder or by a pattern.
+    pub name: String,
+    /// Where to read it.
+    pub path: PathBuf,
+    /// How to read it.
+    pub format: Format,
+}
+
 /// Where a long run reports how far it is. Stages are `reading`, `chunking`, `embedding`
 /// and `indexing`.
 pub trait Progress {
@@ -55,7 +67,7 @@ impl Progress for Silent {
 /// or as found under a folder or by a pattern), sorted and without duplicates. Folders are
 /// read recursively for the extensions genops ingests; a file named explicitly must have
 /// one of them.
-pub fn expand(paths: &[String]) -> Result<Vec<(String, PathBuf, Format)>, Error> {
+pub fn expand(paths: &[String]) -> Result<Vec<SourceFile>, Error> {
     let mut out: BTreeMap<String, (PathBuf, Format)> = BTreeMap::new();
     for given in paths {
         let path = Path::new(given);
@@ -90,7 +102,7 @@ pub fn expand(paths: &[String]) -> Result<Vec<(String, PathBuf, Format)>, Error>
     }
     Ok(out
         .into_iter()
-        .map(|(name, (path, format))| (name, path, format))
+        .map(|(name, (path, format))| SourceFile { name, path, format })
         .collect())
 }
 
@@ -127,7 +139,8 @@ pub struct Status {
     pub added: Vec<String>,
     /// Documents whose content changed.
     pub changed: Vec<String>,
-    /// Documents of the live version whose files were not found under the paths given.
+    /// Documents of the live version that are gone: a record no longer in its re-read
+    /// .jsonl file, or a document whose file no longer exists.
     pub removed: Vec<String>,
     /// Documents as indexed.
     pub unchanged: u64,
@@ -165,7 +178,12 @@ pub async fn status(
     let mut status = Status {
         index: index.to_string(),
         version: live.as_ref().map(|v| v.number),
-        unreadable: read.skipped.into_iter().map(SkippedEntry::from).collect(),
+        unreadable: read
+            .skipped
+            .iter()
+            .cloned()
+            .map(SkippedEntry::from)
+            .collect(),
         ..Status::default()
     };
     let mut on_disk = std::collections::BTreeSet::new();
@@ -178,11 +196,7 @@ pub async fn status(
         }
     }
     for path in indexed.keys() {
-        let file = ingest::file_of(path);
-        // A file that could not be read is reported as unreadable, not as removed.
-        if !on_disk.contains(path) && !read.found.contains(file)
-            || (read.read.contains(file) && !on_disk.contains(path))
-        {
+        if ingest::is_gone(path, &read, &on_disk) {
             status.removed.push(path.clone());
         }
     }

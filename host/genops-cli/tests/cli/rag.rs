@@ -326,6 +326,31 @@ fn reingest_is_incremental_and_versions_diff_and_roll_back() {
     assert_eq!(third["documents"], 4);
     assert!(ok(genops(data.path(), &["index", "status", "inc", d])).contains("is fresh"));
 
+    // --prune drops what is gone from disk, not what this run did not name: re-ingesting
+    // one file keeps the others, so nothing changes.
+    let one = docs.join("csv.md");
+    let only_one: Value = serde_json::from_str(&ok(genops(
+        data.path(),
+        &[
+            "ingest",
+            "--index",
+            "inc",
+            "--json",
+            "--prune",
+            one.to_str().unwrap(),
+        ],
+    )))
+    .unwrap();
+    assert!(only_one["version"].is_null(), "{only_one}");
+    let status = ok(genops(
+        data.path(),
+        &["index", "status", "inc", one.to_str().unwrap()],
+    ));
+    assert!(
+        status.contains("is fresh"),
+        "a file not named is not removed: {status}"
+    );
+
     let diff: Value = serde_json::from_str(&ok(genops(
         data.path(),
         &["index", "diff", "inc", "1", "3", "--json"],
@@ -525,7 +550,7 @@ fn bad_inputs_are_reported_and_the_rest_is_ingested() {
     );
     fails(
         genops(data.path(), &["index", "rollback", "mixed", "9"]),
-        "9",
+        "index `mixed` has no version 9 (versions: 1)",
     );
     fails(
         genops(
