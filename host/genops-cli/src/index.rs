@@ -533,26 +533,11 @@ async fn search_runtime(settings: &Settings, store: &Store) -> Result<genops_run
     Ok(runtime)
 }
 
-fn to_query_filters(filters: &[String]) -> Result<Vec<genops_runtime::Filter>> {
-    filters
+fn to_query_filters(filters: &[String]) -> Result<Vec<Filter>> {
+    Ok(filters
         .iter()
-        .map(|f| {
-            let parsed = Filter::parse(f)?;
-            Ok(genops_runtime::Filter {
-                field: parsed.field,
-                op: match parsed.op {
-                    genops_index::FilterOp::Eq => genops_runtime::FilterOp::Eq,
-                    genops_index::FilterOp::NotEq => genops_runtime::FilterOp::NotEq,
-                    genops_index::FilterOp::Lt => genops_runtime::FilterOp::Lt,
-                    genops_index::FilterOp::Lte => genops_runtime::FilterOp::Lte,
-                    genops_index::FilterOp::Gt => genops_runtime::FilterOp::Gt,
-                    genops_index::FilterOp::Gte => genops_runtime::FilterOp::Gte,
-                    genops_index::FilterOp::Prefix => genops_runtime::FilterOp::Prefix,
-                },
-                value: parsed.value,
-            })
-        })
-        .collect()
+        .map(|f| Filter::parse(f))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Loads the retriever and checks the index exists, with errors that say what to do.
@@ -603,7 +588,7 @@ fn retrieve(
     session: &mut genops_runtime::Session,
     text: &str,
     k: u32,
-    filters: &[genops_runtime::Filter],
+    filters: &[Filter],
 ) -> Result<Vec<(genops_runtime::Hit, genops_index::ChunkRecord)>> {
     let hits = session.retrieve(&Query {
         text: text.to_string(),

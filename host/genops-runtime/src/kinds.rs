@@ -7,35 +7,9 @@ use crate::bindings::{evaluator as ev, guardrail as gr, retriever as rt};
 use crate::plugin::{plugin_error, Bound};
 use crate::{Error, PluginError, Session};
 
-/// How a retrieval filter compares a metadata field with a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterOp {
-    /// Equal.
-    Eq,
-    /// Not equal.
-    NotEq,
-    /// Less than.
-    Lt,
-    /// Less than or equal.
-    Lte,
-    /// Greater than.
-    Gt,
-    /// Greater than or equal.
-    Gte,
-    /// Starts with.
-    Prefix,
-}
-
-/// A condition on one metadata field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    /// The metadata field.
-    pub field: String,
-    /// The comparison.
-    pub op: FilterOp,
-    /// The value compared with.
-    pub value: String,
-}
+// Query filters are the index's own: what a caller passes a retriever is what the index
+// evaluates, with one parser (`Filter::parse`) for both.
+pub use genops_index::{Filter, FilterOp};
 
 /// A retrieval query.
 #[derive(Debug, Clone, PartialEq, Eq)]
