@@ -414,11 +414,14 @@ async fn run_async(cmd: IndexCommand, settings: &Settings, store: &Store) -> Res
             print_changes(&diff.added, &diff.changed, &diff.removed);
         }
         IndexCommand::Rollback { name, version } => {
+            // The files first: a version whose folder is gone or damaged cannot serve, and
+            // must not become live in place of one that can.
+            let target = store.version(&name, version).await?;
+            genops_index::IndexVersion::open(&settings.data_dir.join(&target.folder))
+                .with_context(|| {
+                    format!("cannot roll {name} back to version {version}: its files cannot be opened; the live version is unchanged")
+                })?;
             let v = store.set_live(&name, version).await?;
-            // Check the files too: a version whose folder is gone cannot serve.
-            genops_index::IndexVersion::open(&settings.data_dir.join(&v.folder)).with_context(
-                || format!("version {version} of {name} is live, but its files cannot be opened"),
-            )?;
             println!(
                 "index {name} version {} is live ({} documents, {} chunks)",
                 v.number, v.counts.documents, v.counts.chunks

@@ -418,6 +418,17 @@ fn reingest_is_incremental_and_versions_diff_and_roll_back() {
     ok(genops(data.path(), &["index", "rollback", "inc", "3"]));
     assert_eq!(live_version(data.path(), "inc"), Some(3));
 
+    // A version whose files are damaged is not made live; the live one stays.
+    let rows = data.path().join("indexes/inc/v2/rows.jsonl");
+    let good = std::fs::read(&rows).unwrap();
+    std::fs::write(&rows, b"{broken\n").unwrap();
+    fails(
+        genops(data.path(), &["index", "rollback", "inc", "2"]),
+        "the live version is unchanged",
+    );
+    assert_eq!(live_version(data.path(), "inc"), Some(3));
+    std::fs::write(&rows, good).unwrap();
+
     let show: Value = serde_json::from_str(&ok(genops(
         data.path(),
         &["index", "show", "inc", "--json"],
