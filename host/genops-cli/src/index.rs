@@ -416,11 +416,14 @@ async fn run_async(cmd: IndexCommand, settings: &Settings, store: &Store) -> Res
         IndexCommand::Rollback { name, version } => {
             // The files first: a version whose folder is gone or damaged cannot serve, and
             // must not become live in place of one that can.
+            // (A version that is not ready is refused by the store, with the ready ones named.)
             let target = store.version(&name, version).await?;
-            genops_index::IndexVersion::open(&settings.data_dir.join(&target.folder))
-                .with_context(|| {
+            if target.status == genops_store::VersionStatus::Ready {
+                genops_index::IndexVersion::open(&settings.data_dir.join(&target.folder))
+                    .with_context(|| {
                     format!("cannot roll {name} back to version {version}: its files cannot be opened; the live version is unchanged")
                 })?;
+            }
             let v = store.set_live(&name, version).await?;
             println!(
                 "index {name} version {} is live ({} documents, {} chunks)",
