@@ -27,6 +27,27 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A file's sha256 differs from the one pinned for it (the ONNX Runtime wheel or
+    /// library); it is never used.
+    #[error("{what} {path} has sha256 {found}, but {} pins sha256 {}; the file is corrupt or was replaced, so genops will not use it: {}", .pin.pinned_by, .pin.sha256, .pin.fix)]
+    Sha256Mismatch {
+        /// What the file is.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The file's hash.
+        found: String,
+        /// The hash it must have, who pinned it and how to fix a mismatch.
+        pin: Box<crate::catalog::Sha256Pin>,
+    },
+    /// genops pins no ONNX Runtime build for this platform.
+    #[error("genops has no pinned ONNX Runtime build for {platform} (pinned: {}); install the library by hand: get libonnxruntime 1.24 or newer built for this platform, set GENOPS_ONNXRUNTIME to its path and GENOPS_ONNXRUNTIME_SHA256 to its sha256 (`sha256sum <file>`)", .known.join(", "))]
+    UnsupportedPlatform {
+        /// This host's `<os>-<arch>`.
+        platform: String,
+        /// The platforms with a pinned build.
+        known: Vec<String>,
+    },
     /// The name is neither an installed model nor a model folder.
     #[error("unknown model `{name}` (installed: {}); install it with `genops models install {name}`, or pass the path of a model folder", if .installed.is_empty() { "none".to_string() } else { .installed.join(", ") })]
     UnknownModel {

@@ -7,6 +7,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{Tensor, TensorElementType, ValueType};
 
+use crate::catalog;
 use crate::tokenize::Encoded;
 use crate::Error;
 
@@ -16,15 +17,27 @@ use crate::Error;
 static ENVIRONMENT: OnceLock<(ort::environment::Environment, PathBuf)> = OnceLock::new();
 static LOADING: Mutex<()> = Mutex::new(());
 
-/// Loads the ONNX Runtime library at `path`, unless one is loaded already.
+/// Loads the ONNX Runtime library at `path`, unless one is loaded already. The file's
+/// sha256 must match its pin ([`catalog::library_pin`]: this platform's pinned build, or
+/// `GENOPS_ONNXRUNTIME_SHA256` for a library installed by hand) before it is opened: loading
+/// a library runs its code.
 pub fn init_runtime(path: &Path) -> Result<&'static ort::environment::Environment, Error> {
     if let Some((env, _)) = ENVIRONMENT.get() {
         return Ok(env);
     }
+    let pin = catalog::library_pin()?;
+    init_pinned(path, &pin)
+}
+
+fn init_pinned(
+    path: &Path,
+    pin: &catalog::Sha256Pin,
+) -> Result<&'static ort::environment::Environment, Error> {
     let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((env, _)) = ENVIRONMENT.get() {
         return Ok(env);
     }
+    catalog::verify_library(path, pin)?;
     let failed = |message: String| Error::RuntimeLibrary {
         path: path.to_path_buf(),
         message,
@@ -263,5 +276,74 @@ impl Runner {
             shape,
             mask,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shared library this process has mapped, found at run time (any will do: it only
+    /// has to be a real library that `dlopen` would accept).
+    fn some_loaded_library() -> PathBuf {
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+        maps.lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .map(PathBuf::from)
+            .find(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.contains(".so"))
+            })
+            .expect("a mapped shared library")
+    }
+
+    fn mapped(path: &Path) -> bool {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .contains(&path.display().to_string())
+    }
+
+    #[test]
+    fn a_substituted_library_is_refused_before_it_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = dir.path().join("libonnxruntime.so.1.31.1");
+        std::fs::copy(some_loaded_library(), &library).unwrap();
+        let pin = catalog::library_pin().unwrap();
+        let err = init_pinned(&library, &pin).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(&err, Error::Sha256Mismatch { pin: p, .. } if p.sha256 == pin.sha256),
+            "{message}"
+        );
+        assert!(
+            message.contains(&pin.sha256)
+                && message.contains(&crate::store::sha256_file(&library).unwrap())
+                && message.contains("genops models install --force"),
+            "{message}"
+        );
+        assert!(!mapped(&library), "the refused library was loaded");
+        assert!(loaded_runtime().is_none());
+    }
+
+    #[test]
+    fn a_library_with_changed_bytes_is_refused_before_it_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = dir.path().join("libonnxruntime.so");
+        let mut bytes = std::fs::read(some_loaded_library()).unwrap();
+        std::fs::write(&library, &bytes).unwrap();
+        let pin = catalog::Sha256Pin {
+            sha256: crate::store::sha256_file(&library).unwrap(),
+            pinned_by: "the test".into(),
+            fix: "none".into(),
+        };
+        catalog::verify_library(&library, &pin).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 1;
+        std::fs::write(&library, &bytes).unwrap();
+        let err = init_pinned(&library, &pin).unwrap_err();
+        assert!(matches!(err, Error::Sha256Mismatch { .. }), "{err}");
+        assert!(!mapped(&library), "the refused library was loaded");
     }
 }

@@ -135,8 +135,12 @@ impl ModelStore {
         names
     }
 
-    /// Every installed model, including broken ones (with the reason).
+    /// Every installed model, including broken ones (with the reason). Staging folders that
+    /// a killed install left behind are removed first when no install is running.
     pub fn list(&self) -> Vec<ListedModel> {
+        if let Ok(Some(_lock)) = self.try_lock() {
+            self.clean_stale();
+        }
         self.names()
             .into_iter()
             .map(|name| {
@@ -216,6 +220,7 @@ impl ModelStore {
         progress: &mut dyn FnMut(&str),
     ) -> Result<ModelSpec, Error> {
         let model = catalog::find(name)?;
+        let _lock = self.lock()?;
         if !force {
             if let Ok(spec) = self.get(name) {
                 if spec.verify().is_ok() {
@@ -227,6 +232,7 @@ impl ModelStore {
         }
         let staging = self.staging(name)?;
         for (file, dest) in catalog::model_files(model) {
+            // Checked against the pinned sha256 of each file before it is written.
             fetcher.extract(file, name, &staging.path().join(dest), progress)?;
         }
         write_file(
@@ -250,6 +256,7 @@ impl ModelStore {
         progress: &mut dyn FnMut(&str),
     ) -> Result<ModelSpec, Error> {
         check_name(name).map_err(Error::InvalidInput)?;
+        let _lock = self.lock()?;
         if !force && self.get(name).is_ok() {
             return Err(Error::InvalidInput(format!(
                 "a model named `{name}` is already installed; pass --force to replace it, or choose another name"
@@ -264,6 +271,17 @@ impl ModelStore {
             let to = staging.path().join(file);
             std::fs::copy(spec.dir.join(file), &to)
                 .map_err(|e| Error::io("cannot copy to", &to, e))?;
+            sync_file(&to)?;
+        }
+        // The copy is what will be loaded: check it, not only the source.
+        let copied = sha256_file(&staging.path().join(WEIGHTS_FILE))?;
+        if copied != spec.manifest.sha256 {
+            return Err(Error::HashMismatch {
+                model: name.to_string(),
+                path: spec.weights(),
+                expected: spec.manifest.sha256.clone(),
+                actual: copied,
+            });
         }
         write_file(
             &staging.path().join(MANIFEST_FILE),
@@ -276,15 +294,81 @@ impl ModelStore {
 
     /// Removes an installed model.
     pub fn remove(&self, name: &str) -> Result<(), Error> {
+        let _lock = self.lock()?;
         let spec = self.get(name)?;
         std::fs::remove_dir_all(&spec.dir).map_err(|e| Error::io("cannot remove", &spec.dir, e))
+    }
+
+    /// Takes the store's install lock (`<models>/.lock`), waiting for another install to
+    /// finish, and removes what killed installs left behind. Held until the file is dropped.
+    fn lock(&self) -> Result<std::fs::File, Error> {
+        let file = self.lock_file()?;
+        file.lock()
+            .map_err(|e| Error::io("cannot lock", self.models.join(LOCK_FILE), e))?;
+        self.clean_stale();
+        Ok(file)
+    }
+
+    /// The install lock if no install holds it.
+    fn try_lock(&self) -> Result<Option<std::fs::File>, Error> {
+        if !self.models.is_dir() {
+            return Ok(None);
+        }
+        let file = self.lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(Error::io("cannot lock", self.models.join(LOCK_FILE), e))
+            }
+        }
+    }
+
+    fn lock_file(&self) -> Result<std::fs::File, Error> {
+        std::fs::create_dir_all(&self.models)
+            .map_err(|e| Error::io("cannot create", &self.models, e))?;
+        let path = self.models.join(LOCK_FILE);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("cannot open", &path, e))
+    }
+
+    /// Removes the staging folders and temporary files of installs that were killed, and
+    /// puts back a model that was moved aside when its replacement never arrived. Called
+    /// only under the install lock, so no running install loses its staging folder.
+    fn clean_stale(&self) {
+        for dir in [&self.models, &self.lib] {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                let path = entry.path();
+                if name.starts_with(STAGING_PREFIX) {
+                    tracing::info!(path = %path.display(), "removing what an interrupted install left");
+                    let _ = remove_any(&path);
+                } else if let Some(rest) = name.strip_prefix(OLD_PREFIX) {
+                    // `.old-<name>-<pid>`: the model it held is restored if nothing
+                    // replaced it.
+                    let model = rest.rsplit_once('-').map_or(rest, |(m, _)| m);
+                    let dest = self.models.join(model);
+                    if dir == &self.models && check_name(model).is_ok() && !dest.exists() {
+                        let _ = std::fs::rename(&path, &dest);
+                    } else {
+                        let _ = remove_any(&path);
+                    }
+                }
+            }
+        }
     }
 
     fn staging(&self, name: &str) -> Result<tempfile::TempDir, Error> {
         std::fs::create_dir_all(&self.models)
             .map_err(|e| Error::io("cannot create", &self.models, e))?;
         tempfile::Builder::new()
-            .prefix(&format!(".staging-{name}-"))
+            .prefix(&format!("{STAGING_PREFIX}{name}-"))
             .tempdir_in(&self.models)
             .map_err(|e| Error::io("cannot create a staging folder in", &self.models, e))
     }
@@ -295,9 +379,12 @@ impl ModelStore {
     fn commit(&self, staging: tempfile::TempDir, name: &str) -> Result<(), Error> {
         let dest = self.models.join(name);
         let staged = staging.keep();
+        // Everything written must be on disk before the rename makes it visible, or a
+        // crash could leave an installed model with empty files.
+        sync_dir(&staged)?;
         let old = self
             .models
-            .join(format!(".old-{name}-{}", std::process::id()));
+            .join(format!("{OLD_PREFIX}{name}-{}", std::process::id()));
         let had_old = dest.exists();
         if had_old {
             std::fs::rename(&dest, &old).map_err(|e| Error::io("cannot move aside", &dest, e))?;
@@ -312,7 +399,7 @@ impl ModelStore {
         if had_old {
             let _ = std::fs::remove_dir_all(&old);
         }
-        Ok(())
+        sync_dir(&self.models)
     }
 
     /// Where the ONNX Runtime library is: `GENOPS_ONNXRUNTIME`, then `configured` (genops.toml),
@@ -350,17 +437,23 @@ impl ModelStore {
         progress: &mut dyn FnMut(&str),
     ) -> Result<PathBuf, Error> {
         let file = catalog::ONNXRUNTIME;
+        let build = catalog::runtime_build(&catalog::host_platform())?;
+        let _lock = self.lock()?;
         let dest = self
             .lib
             .join(Path::new(file.member).file_name().expect("a file"));
         if dest.is_file() && !force {
-            progress(&format!(
-                "ONNX Runtime {} is already installed",
-                file.version
-            ));
-            return Ok(dest);
+            let pin = catalog::library_pin()?;
+            if catalog::verify_library(&dest, &pin).is_ok() {
+                progress(&format!(
+                    "ONNX Runtime {} is already installed",
+                    file.version
+                ));
+                return Ok(dest);
+            }
+            progress("the installed ONNX Runtime library does not match its pin; reinstalling");
         }
-        fetcher.extract(&file, "the ONNX Runtime library", &dest, progress)?;
+        fetcher.extract_runtime(build, &dest, progress)?;
         progress(&format!("installed ONNX Runtime {}", file.version));
         Ok(dest)
     }
@@ -450,5 +543,135 @@ pub fn sha256_file(path: &Path) -> Result<String, Error> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, bytes).map_err(|e| Error::io("cannot write", path, e))
+    std::fs::write(path, bytes).map_err(|e| Error::io("cannot write", path, e))?;
+    sync_file(path)
+}
+
+/// Names that start with this are unfinished installs: never listed, removed under the
+/// install lock.
+pub(crate) const STAGING_PREFIX: &str = ".staging-";
+/// A model moved aside while its replacement is renamed into place.
+const OLD_PREFIX: &str = ".old-";
+const LOCK_FILE: &str = ".lock";
+
+fn sync_file(path: &Path) -> Result<(), Error> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("cannot sync", path, e))
+}
+
+/// Flushes a folder's entries (new names, renames) to disk. Folders cannot be opened for
+/// syncing on every platform; where they cannot, the rename is as durable as the OS makes it.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    match std::fs::File::open(dir) {
+        Ok(f) => match f.sync_all() {
+            Ok(()) => Ok(()),
+            Err(e) if cfg!(unix) => Err(Error::io("cannot sync", dir, e)),
+            Err(_) => Ok(()),
+        },
+        Err(e) if cfg!(unix) => Err(Error::io("cannot open", dir, e)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model folder with its own manifest; the bytes need not be a real model, since
+    /// installing only copies and checks them.
+    fn model_folder(root: &Path, name: &str) -> PathBuf {
+        let dir = root.join(format!("src-{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(WEIGHTS_FILE), b"weights").unwrap();
+        std::fs::write(dir.join(TOKENIZER_FILE), b"{}").unwrap();
+        let manifest = ModelManifest {
+            name: name.to_string(),
+            task: Task::Embedding,
+            max_length: 128,
+            sha256: hex::encode(Sha256::digest(b"weights")),
+            pooling: None,
+            normalize: None,
+            activation: None,
+            labels: Vec::new(),
+            source: None,
+        };
+        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_toml()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_killed_install_is_cleaned_up_and_never_listed() {
+        let data = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(data.path());
+        // What a process killed mid-install leaves: a staging folder (with a manifest, so
+        // it would look installed were it listed) and a half-written library.
+        let staging = store.models_dir().join(".staging-tiny-x1y2z3");
+        let src = model_folder(data.path(), "tiny");
+        std::fs::create_dir_all(&staging).unwrap();
+        for file in [WEIGHTS_FILE, TOKENIZER_FILE, MANIFEST_FILE] {
+            std::fs::copy(src.join(file), staging.join(file)).unwrap();
+        }
+        let lib_tmp = data.path().join("lib").join(".staging-abc123");
+        std::fs::create_dir_all(lib_tmp.parent().unwrap()).unwrap();
+        std::fs::write(&lib_tmp, b"half a library").unwrap();
+
+        assert!(store.names().is_empty());
+        assert!(store.list().is_empty());
+        assert!(!staging.exists() && !lib_tmp.exists());
+
+        // An install cleans up as well, and leaves only the installed model.
+        std::fs::create_dir_all(&staging).unwrap();
+        store
+            .install_folder(&src, "tiny", None, false, &mut |_| {})
+            .unwrap();
+        assert!(!staging.exists());
+        let left: Vec<_> = std::fs::read_dir(store.models_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n != LOCK_FILE)
+            .collect();
+        assert_eq!(left, ["tiny"]);
+        store.get("tiny").unwrap().verify().unwrap();
+    }
+
+    #[test]
+    fn a_model_moved_aside_by_a_killed_install_is_put_back() {
+        let data = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(data.path());
+        let src = model_folder(data.path(), "tiny");
+        store
+            .install_folder(&src, "tiny", None, false, &mut |_| {})
+            .unwrap();
+        // Killed between moving the old model aside and renaming the new one in.
+        let aside = store.models_dir().join(".old-tiny-4242");
+        std::fs::rename(store.models_dir().join("tiny"), &aside).unwrap();
+        assert_eq!(store.list().len(), 1);
+        assert!(!aside.exists());
+        store.get("tiny").unwrap().verify().unwrap();
+    }
+
+    #[test]
+    fn reinstalling_replaces_a_model_in_one_rename() {
+        let data = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(data.path());
+        let src = model_folder(data.path(), "tiny");
+        store
+            .install_folder(&src, "tiny", None, false, &mut |_| {})
+            .unwrap();
+        let again = store.install_folder(&src, "tiny", None, false, &mut |_| {});
+        assert!(again.unwrap_err().to_string().contains("--force"));
+        store
+            .install_folder(&src, "tiny", None, true, &mut |_| {})
+            .unwrap();
+        assert_eq!(store.names(), ["tiny"]);
+    }
 }
