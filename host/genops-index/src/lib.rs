@@ -10,6 +10,10 @@
 //! the text and the vector search then honour alike; a filter on a field the version does
 //! not have is an error that lists the fields it has.
 //!
+//! [`OpenOnUse`] offers live versions by name through the search port of `genops-search`
+//! ([`Indexes`]), which is how the plugin runtime sees indexes without depending on this
+//! crate.
+//!
 //! Which version of an index is live, and what each was made from, is the store's business
 //! (genops-store); this crate knows folders.
 
@@ -21,7 +25,9 @@ mod version;
 
 pub use error::Error;
 pub use filter::{Filter, FilterOp, RowSet};
-pub use live::{IndexResolver, LiveIndex, LiveLocation, OpenOnUse};
+/// The search port this crate implements; re-exported so callers need not name both crates.
+pub use genops_search::{IndexInfo, Indexes, SearchIndex};
+pub use live::{LiveIndex, LiveLocation, OpenOnUse};
 pub use vectors::{AnnConfig, Vectors};
 pub use version::{
     ChunkRecord, IndexVersion, NewRow, Scored, VectorMode, VersionBuilder, VersionMeta,

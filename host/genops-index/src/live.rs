@@ -1,11 +1,14 @@
 //! Indexes by name, as the host offers them to retriever plugins: a name resolves to the
-//! live version of that index, opened.
+//! live version of that index, opened. This is genops-index's implementation of the search
+//! port ([`genops_search::Indexes`]), which is all the plugin runtime knows of indexes.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::{Error, IndexVersion};
+use genops_search::{IndexInfo, SearchIndex};
+
+use crate::{Error, Filter, IndexVersion};
 
 /// An index's live version, opened, with what a query needs to know about it.
 #[derive(Debug)]
@@ -19,14 +22,6 @@ pub struct LiveIndex {
     pub embedder: Option<String>,
     /// The version's files.
     pub data: IndexVersion,
-}
-
-/// Resolves index names to their live versions. Implementations decide where the live
-/// pointer comes from (the store, a fixed map in tests) and how long an opened version is
-/// kept.
-pub trait IndexResolver: Send + Sync {
-    /// The live version of `name`.
-    fn resolve(&self, name: &str) -> Result<Arc<LiveIndex>, Error>;
 }
 
 /// Where one index's live version is, before it is opened.
@@ -56,10 +51,9 @@ impl OpenOnUse {
             opened: Mutex::default(),
         }
     }
-}
 
-impl IndexResolver for OpenOnUse {
-    fn resolve(&self, name: &str) -> Result<Arc<LiveIndex>, Error> {
+    /// The live version of `name`, opened on first use.
+    pub fn live(&self, name: &str) -> Result<Arc<LiveIndex>, Error> {
         let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(live) = opened.get(name) {
             return Ok(live.clone());
@@ -79,5 +73,93 @@ impl IndexResolver for OpenOnUse {
         });
         opened.insert(name.to_string(), live.clone());
         Ok(live)
+    }
+}
+
+impl genops_search::Indexes for OpenOnUse {
+    fn resolve(&self, name: &str) -> Result<Arc<dyn SearchIndex>, genops_search::Error> {
+        Ok(self.live(name)?)
+    }
+}
+
+impl SearchIndex for LiveIndex {
+    fn info(&self) -> IndexInfo {
+        let meta = self.data.meta();
+        IndexInfo {
+            name: self.name.clone(),
+            version: self.version,
+            chunks: u64::from(meta.rows),
+            embedder: self.embedder.clone(),
+            dimensions: meta.dimensions.unwrap_or(0),
+            approximate: meta.ann,
+            fields: meta.fields.clone(),
+        }
+    }
+
+    fn search_text(
+        &self,
+        query: &str,
+        k: usize,
+        filters: &[Filter],
+    ) -> Result<Vec<genops_search::Scored>, genops_search::Error> {
+        Ok(scored(self.data.search_text(query, k, filters)?))
+    }
+
+    fn search_vector(
+        &self,
+        vector: &[f32],
+        k: usize,
+        filters: &[Filter],
+        mode: genops_search::VectorMode,
+    ) -> Result<Vec<genops_search::Scored>, genops_search::Error> {
+        let mode = match mode {
+            genops_search::VectorMode::Auto => crate::VectorMode::Auto,
+            genops_search::VectorMode::Exact => crate::VectorMode::Exact,
+            genops_search::VectorMode::Approximate => crate::VectorMode::Approximate,
+        };
+        Ok(scored(self.data.search_vector(vector, k, filters, mode)?))
+    }
+
+    fn fetch(
+        &self,
+        ids: &[&str],
+        with_vectors: bool,
+    ) -> Result<Vec<genops_search::ChunkRecord>, genops_search::Error> {
+        Ok(self
+            .data
+            .fetch(ids, with_vectors)?
+            .into_iter()
+            .map(|r| genops_search::ChunkRecord {
+                chunk_id: r.chunk_id,
+                source: r.source,
+                text: r.text,
+                start: r.start,
+                end: r.end,
+                metadata: r.metadata,
+                vector: r.vector,
+            })
+            .collect())
+    }
+}
+
+fn scored(hits: Vec<crate::Scored>) -> Vec<genops_search::Scored> {
+    hits.into_iter()
+        .map(|h| genops_search::Scored {
+            chunk_id: h.chunk_id,
+            score: h.score,
+        })
+        .collect()
+}
+
+/// The port's case of an index error: what the caller asked wrongly, or what failed.
+impl From<Error> for genops_search::Error {
+    fn from(e: Error) -> Self {
+        if matches!(e, Error::UnknownIndex { .. }) {
+            genops_search::Error::UnknownIndex(e.to_string())
+        } else if e.is_bad_request() {
+            genops_search::Error::InvalidQuery(e.to_string())
+        } else {
+            genops_search::Error::Failed(e.to_string())
+        }
     }
 }

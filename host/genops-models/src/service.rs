@@ -157,6 +157,54 @@ impl Models {
             .collect())
     }
 
+    /// [`embed`](Self::embed) for a caller with a deadline: a model run cannot be interrupted,
+    /// so the texts are embedded in slices, each no larger than the time left allows
+    /// (judged by how long the texts so far took), and never more than the batch size.
+    /// `Ok(None)` when the deadline passed or the next slice would not finish before it:
+    /// the caller's time is up, and the work done so far is dropped. The first slice is
+    /// small, so a call overruns its deadline by at most a few texts.
+    pub fn embed_before<S: AsRef<str>>(
+        &self,
+        model: &str,
+        texts: &[S],
+        deadline: std::time::Instant,
+    ) -> Result<Option<Vec<Embedding>>, Error> {
+        use std::time::Instant;
+        // The whole call is checked up front, as `embed` does, so a call refused for its
+        // size is refused before any work.
+        self.check_texts(texts.iter().map(AsRef::as_ref))?;
+        let batch = self.inner.config.batch_size.max(1);
+        let mut out = Vec::with_capacity(texts.len());
+        let mut per_text: Option<std::time::Duration> = None;
+        let mut next = 0;
+        while next < texts.len() {
+            let now = Instant::now();
+            let left = deadline.saturating_duration_since(now);
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let size = match per_text {
+                None => batch.min(4),
+                Some(each) if each.is_zero() => batch,
+                Some(each) => {
+                    let fits = (left.as_nanos() / each.as_nanos()).min(batch as u128) as usize;
+                    if fits == 0 {
+                        return Ok(None);
+                    }
+                    fits
+                }
+            };
+            let slice = &texts[next..(next + size).min(texts.len())];
+            out.extend(self.embed(model, slice)?);
+            let took = now.elapsed();
+            // The slowest rate seen so far, so one fast slice does not invite a late one.
+            let rate = took / slice.len() as u32;
+            per_text = Some(per_text.map_or(rate, |r| r.max(rate)));
+            next += slice.len();
+        }
+        Ok(Some(out))
+    }
+
     /// The contextual vector of every token of one text.
     pub fn embed_tokens(&self, model: &str, text: &str) -> Result<TokenEmbeddings, Error> {
         let worker = self.worker(model)?;

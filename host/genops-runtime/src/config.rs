@@ -113,8 +113,65 @@ impl RuntimeConfig {
         if self.pool_instances == 0 {
             return fail("pool-instances must be positive".into());
         }
+        // Values the runtime derives from the settings must not overflow: the largest
+        // memory in bytes, the longest deadline in epoch ticks and as an instant, the pool's
+        // sizes, the stack in bytes.
+        mib_to_bytes(self.max_memory_mb, "max-memory-mb")?;
+        deadline_ticks(self.max_timeout_ms, self.epoch_tick_ms)?;
+        if std::time::Instant::now()
+            .checked_add(std::time::Duration::from_millis(self.max_timeout_ms))
+            .is_none()
+        {
+            return fail(format!(
+                "max-timeout-ms is {}, too far in the future for this system's clock; use at most a day (86400000)",
+                self.max_timeout_ms
+            ));
+        }
+        if self
+            .pool_instances
+            .checked_mul(POOL_CORE_INSTANCES_PER_COMPONENT)
+            .is_none()
+        {
+            return fail(format!(
+                "pool-instances is {}; use at most {}",
+                self.pool_instances,
+                u32::MAX / POOL_CORE_INSTANCES_PER_COMPONENT
+            ));
+        }
+        if self.max_wasm_stack_kib.checked_mul(1024).is_none() {
+            return fail(format!(
+                "max-wasm-stack-kib is {}, too large; use at most 1048576 (1 GiB)",
+                self.max_wasm_stack_kib
+            ));
+        }
         Ok(())
     }
+}
+
+/// Core instances the pool reserves per component instance (componentize-py and
+/// componentize-js components hold a dozen).
+pub(crate) const POOL_CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+
+/// `mb` MiB in bytes, or an error naming the setting when that does not fit.
+pub(crate) fn mib_to_bytes(mb: u64, setting: &str) -> Result<u64, Error> {
+    mb.checked_mul(1 << 20).ok_or_else(|| {
+        Error::Config(format!(
+            "{setting} is {mb} MiB, more bytes than this system can count; use at most 4096"
+        ))
+    })
+}
+
+/// The epoch deadline of a call of `timeout_ms` with ticks of `tick_ms`: the ticks the
+/// timeout spans, rounded up, plus one because the current tick is already under way.
+pub(crate) fn deadline_ticks(timeout_ms: u64, tick_ms: u64) -> Result<u64, Error> {
+    timeout_ms
+        .div_ceil(tick_ms.max(1))
+        .checked_add(1)
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "a timeout of {timeout_ms} ms is too long to count in epoch ticks; use at most a day (86400000)"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -133,6 +190,35 @@ mod tests {
             err.to_string().contains("unknown field `max-memroy-mb`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn settings_that_overflow_derived_values_are_refused_not_wrapped() {
+        let config = |f: fn(&mut RuntimeConfig)| {
+            let mut c = RuntimeConfig::default();
+            f(&mut c);
+            c.validate().unwrap_err().to_string()
+        };
+        let err = config(|c| {
+            c.max_timeout_ms = u64::MAX;
+            c.epoch_tick_ms = 1;
+        });
+        assert!(
+            err.contains("max-timeout-ms") || err.contains("timeout of"),
+            "{err}"
+        );
+        let err = config(|c| c.max_timeout_ms = u64::MAX - 1);
+        assert!(err.contains("max-timeout-ms"), "{err}");
+        let err = config(|c| c.pool_instances = u32::MAX);
+        assert!(err.contains("pool-instances"), "{err}");
+        let err = config(|c| c.max_wasm_stack_kib = usize::MAX);
+        assert!(err.contains("max-wasm-stack-kib"), "{err}");
+        assert!(mib_to_bytes(u64::MAX, "max-memory-mb")
+            .unwrap_err()
+            .to_string()
+            .contains("max-memory-mb"));
+        assert_eq!(deadline_ticks(1000, 5).unwrap(), 201);
+        assert!(deadline_ticks(u64::MAX, 1).is_err());
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub enum Error {
     /// The runtime configuration is inconsistent.
     #[error("invalid runtime configuration: {0}")]
     Config(String),
+    /// The key that vouches for compiled artifacts cannot be used.
+    #[error("compile cache key {path}: {message}")]
+    CacheKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// The wasmtime engine could not be created.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),

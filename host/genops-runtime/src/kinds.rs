@@ -9,7 +9,7 @@ use crate::{Error, PluginError, Session};
 
 // Query filters are the index's own: what a caller passes a retriever is what the index
 // evaluates, with one parser (`Filter::parse`) for both.
-pub use genops_index::{Filter, FilterOp};
+pub use genops_search::{Filter, FilterOp};
 
 /// A retrieval query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,19 +29,24 @@
 //! ```
 
 mod bindings;
+mod cache;
 mod catalog;
 mod config;
 mod error;
-mod host;
+mod imports;
 mod kinds;
 mod plugin;
 mod registry;
 mod runtime;
 
+pub use cache::CompileCache;
 pub use catalog::{Catalog, Installed};
 pub use config::{Allocator, RuntimeConfig};
 pub use error::{Error, Fault, PluginError};
 pub use genops_manifest::{Kind, Manifest};
+/// The search port retrievers reach the host's indexes through; re-exported so callers of
+/// [`Runtime::set_indexes`] need not name the crate.
+pub use genops_search::{Indexes, SearchIndex};
 pub use kinds::{
     CheckRequest, Decision, Filter, FilterOp, Finding, Hit, Metric, Query, Sample, Score, Stage,
     Verdict,

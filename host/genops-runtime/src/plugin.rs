@@ -3,14 +3,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use genops_manifest::{Kind, Manifest};
 use wasmtime::Store;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::bindings::{self, types as wit};
-use crate::host::{HostState, IndexAccess, ModelAccess, STDERR_BYTES};
+use crate::imports::models::ModelsState;
+use crate::imports::search::SearchState;
+use crate::imports::wasi::{DeadlineInWasi, TailPipe};
+use crate::imports::HostState;
 use crate::runtime::{LoadSource, Runtime};
 use crate::{Error, Fault, PluginError};
 
@@ -38,7 +40,7 @@ impl fmt::Display for PluginId {
 /// The limits each call of a plugin runs under, after ceilings were applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallLimits {
-    /// Cap of each linear memory.
+    /// Cap of all linear memories of an instance together.
     pub memory_bytes: u64,
     /// Deadline of one call.
     pub timeout: Duration,
@@ -218,7 +220,7 @@ impl Plugin {
 struct Live {
     store: Store<HostState>,
     bound: Bound,
-    stderr: MemoryOutputPipe,
+    stderr: TailPipe,
 }
 
 /// One instance of a plugin, reused across the calls of a batch (chunking many documents,
@@ -243,30 +245,33 @@ impl Session {
             return Ok(());
         }
         let inner = &self.plugin.inner;
-        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        let runtime = &inner.runtime.inner;
         let state = HostState::new(
             inner.id.clone(),
             self.config.clone(),
             inner.limits.memory_bytes,
-            stderr.clone(),
-            ModelAccess {
-                models: inner.runtime.inner.models.clone(),
-                granted: inner.granted_models.clone(),
-            },
-            IndexAccess {
-                indexes: inner.runtime.indexes(),
-                granted: inner.granted_indexes.clone(),
-            },
+            ModelsState::new(
+                inner.id.clone(),
+                runtime.models.clone(),
+                inner.granted_models.clone(),
+            ),
+            SearchState::new(
+                inner.id.clone(),
+                inner.runtime.indexes(),
+                inner.granted_indexes.clone(),
+                runtime.models.clone(),
+            ),
         );
-        let mut store = Store::new(&inner.runtime.inner.engine, state);
+        let stderr = state.wasi.stderr.clone();
+        let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
         self.arm(&mut store);
-        let result = match &inner.pre {
+        let result = off_tokio(|| match &inner.pre {
             Pre::Chunker(pre) => pre.instantiate(&mut store).map(Bound::Chunker),
             Pre::Retriever(pre) => pre.instantiate(&mut store).map(Bound::Retriever),
             Pre::Evaluator(pre) => pre.instantiate(&mut store).map(Bound::Evaluator),
             Pre::Guardrail(pre) => pre.instantiate(&mut store).map(Bound::Guardrail),
-        };
+        });
         match result {
             Ok(bound) => {
                 self.live = Some(Live {
@@ -287,11 +292,17 @@ impl Session {
         }
     }
 
-    /// Sets the deadline, fuel and per-call budgets before a call into the guest.
+    /// Sets the deadline, fuel and per-call budgets before a call into the guest. The
+    /// deadline is both epoch ticks (which stop wasm code) and an instant (which the host
+    /// imports that block or run models check, since ticks cannot stop host code).
     fn arm(&self, store: &mut Store<HostState>) {
         let inner = &self.plugin.inner;
-        let tick = inner.runtime.inner.config.epoch_tick_ms.max(1);
-        let ticks = (inner.limits.timeout.as_millis() as u64).div_ceil(tick) + 1;
+        let timeout = inner.limits.timeout;
+        let tick = inner.runtime.inner.config.epoch_tick_ms;
+        // The timeout is at most runtime.max-timeout-ms, which `RuntimeConfig::validate`
+        // checked to fit in ticks and as an instant.
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let ticks = crate::config::deadline_ticks(millis, tick).unwrap_or(u64::MAX);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         if let Some(fuel) = inner.limits.fuel {
@@ -299,18 +310,26 @@ impl Session {
                 .set_fuel(fuel)
                 .expect("fuel is enabled whenever limits carry fuel");
         }
-        store.data_mut().reset_for_call();
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or(now + Duration::from_secs(86_400));
+        store.data_mut().begin_call(deadline);
     }
 
     /// Runs one export call with the limits armed, turning traps into [`Error::Fault`].
-    pub(crate) fn call<R>(
+    pub(crate) fn call<R: Send>(
         &mut self,
-        f: impl FnOnce(&mut Store<HostState>, &Bound) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<HostState>, &Bound) -> wasmtime::Result<R> + Send,
     ) -> Result<R, Error> {
         self.instantiate()?;
         let mut live = self.live.take().expect("instantiated above");
         self.arm(&mut live.store);
-        match f(&mut live.store, &live.bound) {
+        let result = {
+            let Live { store, bound, .. } = &mut live;
+            off_tokio(|| f(store, bound))
+        };
+        match result {
             Ok(value) => {
                 self.live = Some(live);
                 Ok(value)
@@ -461,13 +480,17 @@ fn classify(
     limits: &CallLimits,
     error: wasmtime::Error,
     store: &Store<HostState>,
-    stderr: &MemoryOutputPipe,
+    stderr: &TailPipe,
     stage: Stage,
 ) -> Error {
     let fault = if let Some(asked) = store.data().limiter.exceeded {
         Fault::MemoryLimit {
             limit: limits.memory_bytes,
             asked,
+        }
+    } else if error.downcast_ref::<DeadlineInWasi>().is_some() {
+        Fault::Timeout {
+            after: limits.timeout,
         }
     } else {
         match error.downcast_ref::<wasmtime::Trap>() {
@@ -512,6 +535,25 @@ fn classify(
         fault,
         stderr: tail,
     }
+}
+
+/// Runs `f` where wasmtime-wasi may block on its own tokio runtime. Its synchronous WASI
+/// functions (stream writes, polls) call `block_on`, which panics on a thread that is inside
+/// a tokio runtime (a caller's `block_on`, an async task): a plugin printing a line would take
+/// the host down. Such callers get the call run on a scoped thread of its own, outside any
+/// runtime; everyone else runs it in place.
+fn off_tokio<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("genops-plugin-call".into())
+            .spawn_scoped(scope, f)
+            .expect("a thread for the plugin call starts")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 #[cfg(test)]

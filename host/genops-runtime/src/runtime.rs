@@ -6,15 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use genops_index::IndexResolver;
 use genops_manifest::{Kind, Manifest};
 use genops_models::Models;
+use genops_search::Indexes;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings;
-use crate::host::HostState;
+use crate::cache::{Cache, CompileCache};
+use crate::config::{mib_to_bytes, POOL_CORE_INSTANCES_PER_COMPONENT};
+use crate::imports::HostState;
 use crate::plugin::{CallLimits, Plugin, PluginInner, Pre};
 use crate::{Allocator, Error, PluginId, RuntimeConfig, WORLD_VERSION};
 
@@ -32,11 +34,11 @@ pub(crate) struct RuntimeInner {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<HostState>,
     pub(crate) config: RuntimeConfig,
-    cache_dir: Option<PathBuf>,
+    cache: Option<Cache>,
     pub(crate) models: Option<Models>,
     /// The indexes retriever plugins may search; replaceable while plugins run, so a
     /// service can move to a new live version without reloading them.
-    pub(crate) indexes: RwLock<Option<Arc<dyn IndexResolver>>>,
+    pub(crate) indexes: RwLock<Option<Arc<dyn Indexes>>>,
     engine_key: String,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -74,23 +76,36 @@ pub struct Inspection {
 }
 
 impl Runtime {
-    /// Creates a runtime without native models. `cache_dir` holds compiled components; `None`
-    /// compiles every time. Plugins that call the models import get a `failed` error saying
-    /// the host runs without models.
+    /// Creates a runtime without native models. `cache_dir` holds compiled components, with
+    /// the key that vouches for them beside it ([`CompileCache::beside`]); `None` compiles
+    /// every time. Plugins that call the models import get a `failed` error saying the host
+    /// runs without models.
     pub fn new(config: RuntimeConfig, cache_dir: Option<PathBuf>) -> Result<Runtime, Error> {
-        Self::with_models(config, cache_dir, None)
+        Self::with_cache(config, cache_dir.map(CompileCache::beside), None)
     }
 
     /// Creates a runtime whose plugins may call `models`, each plugin only the models its
     /// manifest grants (`[capabilities] models`). With models attached, loading refuses a
     /// plugin granted a model that is not installed, so the mistake shows at install time
-    /// rather than on the plugin's first call.
+    /// rather than on the plugin's first call. The cache is as in [`Runtime::new`].
     pub fn with_models(
         config: RuntimeConfig,
         cache_dir: Option<PathBuf>,
         models: Option<Models>,
     ) -> Result<Runtime, Error> {
+        Self::with_cache(config, cache_dir.map(CompileCache::beside), models)
+    }
+
+    /// Creates a runtime with a compile cache whose key file is named
+    /// ([`CompileCache::in_data_dir`] is the data directory's layout) and, optionally,
+    /// models.
+    pub fn with_cache(
+        config: RuntimeConfig,
+        cache: Option<CompileCache>,
+        models: Option<Models>,
+    ) -> Result<Runtime, Error> {
         config.validate()?;
+        let cache = cache.as_ref().map(Cache::open).transpose()?;
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
             .epoch_interruption(true)
@@ -101,10 +116,11 @@ impl Runtime {
             let instances = config.pool_instances;
             // Components built by componentize-py and componentize-js hold a dozen core
             // instances, several memories and large function tables; size the pool for them.
+            // `validate` checked that these products fit.
             pool.total_component_instances(instances)
-                .total_core_instances(instances * 16)
-                .total_memories(instances * 4)
-                .total_tables(instances * 8)
+                .total_core_instances(instances * POOL_CORE_INSTANCES_PER_COMPONENT)
+                .total_memories(instances.saturating_mul(4))
+                .total_tables(instances.saturating_mul(8))
                 .total_stacks(0)
                 .max_core_instances_per_component(64)
                 .max_memories_per_component(8)
@@ -114,7 +130,10 @@ impl Runtime {
                 .table_elements(config.pool_table_elements)
                 .max_component_instance_size(4 << 20)
                 .max_core_instance_size(4 << 20)
-                .max_memory_size((config.max_memory_mb as usize) << 20)
+                .max_memory_size(
+                    usize::try_from(mib_to_bytes(config.max_memory_mb, "max-memory-mb")?)
+                        .unwrap_or(usize::MAX),
+                )
                 .linear_memory_keep_resident(1 << 20)
                 .table_keep_resident(64 << 10);
             wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -122,31 +141,7 @@ impl Runtime {
         let engine = Engine::new(&wasm).map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| Error::Engine(format!("{e:#}")))?;
-        bindings::logging::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| Error::Engine(format!("{e:#}")))?;
-        bindings::config::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| Error::Engine(format!("{e:#}")))?;
-        // Linked whether or not models are attached: a plugin that imports models loads on
-        // every host, and without models (or without a grant) its calls return an error it
-        // can handle.
-        bindings::models::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| Error::Engine(format!("{e:#}")))?;
-        bindings::search::add_to_linker::<_, wasmtime::component::HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        crate::imports::add_to_linker(&mut linker).map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let engine_key = {
             let mut hasher = Sha256Hasher::default();
@@ -166,7 +161,7 @@ impl Runtime {
                 engine,
                 linker,
                 config,
-                cache_dir,
+                cache,
                 models,
                 indexes: RwLock::new(None),
                 engine_key,
@@ -183,7 +178,7 @@ impl Runtime {
     /// Sets the indexes retriever plugins may search through the `search` import (each
     /// plugin only those its manifest grants under `[capabilities] indexes`). Instances
     /// created after the call see the new resolver; calls in flight finish with the old one.
-    pub fn set_indexes(&self, indexes: Option<Arc<dyn IndexResolver>>) {
+    pub fn set_indexes(&self, indexes: Option<Arc<dyn Indexes>>) {
         *self
             .inner
             .indexes
@@ -192,7 +187,7 @@ impl Runtime {
     }
 
     /// The indexes retriever plugins may search, if any are set.
-    pub fn indexes(&self) -> Option<Arc<dyn IndexResolver>> {
+    pub fn indexes(&self) -> Option<Arc<dyn Indexes>> {
         self.inner
             .indexes
             .read()
@@ -403,14 +398,15 @@ impl Runtime {
             None
         };
         Ok(CallLimits {
-            memory_bytes: memory_mb << 20,
+            memory_bytes: mib_to_bytes(memory_mb, "limits.memory-mb")?,
             timeout: Duration::from_millis(timeout_ms),
             fuel,
         })
     }
 
     /// Compiles a component, or reads it from the cache keyed by its digest and the
-    /// engine's settings (a cached artifact from other settings would not load).
+    /// engine's settings (a cached artifact from other settings would not load). Only an
+    /// artifact whose integrity tag holds is used (see `cache.rs`).
     fn compile(
         &self,
         bytes: &[u8],
@@ -418,29 +414,21 @@ impl Runtime {
         source_name: &str,
     ) -> Result<(Component, LoadSource), Error> {
         let engine = &self.inner.engine;
-        let cached = self.inner.cache_dir.as_ref().map(|dir| {
-            let hex = digest.trim_start_matches("sha256:");
-            dir.join(format!("{hex}-{}.cwasm", self.inner.engine_key))
-        });
-        if let Some(path) = &cached {
-            if path.is_file() {
-                match deserialize_cached(engine, path) {
-                    Ok(component) => return Ok((component, LoadSource::Cache)),
-                    Err(e) => tracing::warn!(
-                        path = %path.display(),
-                        "ignoring unreadable compiled artifact, compiling again: {e:#}"
-                    ),
-                }
-            }
+        let key = &self.inner.engine_key;
+        if let Some(component) = self
+            .inner
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.load(engine, digest, key))
+        {
+            return Ok((component, LoadSource::Cache));
         }
         let component = Component::new(engine, bytes).map_err(|e| Error::Compile {
             source_name: source_name.to_string(),
             message: format!("{e:#}"),
         })?;
-        if let Some(path) = &cached {
-            if let Err(e) = write_cache(&component, path) {
-                tracing::warn!(path = %path.display(), "cannot cache the compiled component: {e}");
-            }
+        if let Some(cache) = &self.inner.cache {
+            cache.store(&component, digest, key);
         }
         Ok((component, LoadSource::Compiled))
     }
@@ -616,36 +604,6 @@ fn synthesized_manifest(
     Ok(Manifest::from_toml_str(&format!(
         "name = \"{name}\"\nversion = \"0.0.0\"\nkind = \"{kind}\"\nworld = \"{world}\"\n"
     ))?)
-}
-
-#[allow(unsafe_code)]
-fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
-    // The artifact is read into memory rather than mapped: a mapped file that someone
-    // truncates or rewrites in place (a cleanup script, a full disk) would crash the host
-    // with SIGBUS, while a copy stays valid for the life of the plugin.
-    let bytes = std::fs::read(path)?;
-    // SAFETY: the cache directory is written only by this runtime (`write_cache`), through a
-    // temporary file and an atomic rename, so the file is a whole artifact produced by
-    // `Component::serialize`; wasmtime itself checks that it matches this engine's version
-    // and settings and refuses it otherwise.
-    unsafe { Component::deserialize(engine, &bytes) }
-}
-
-fn write_cache(component: &Component, path: &Path) -> std::io::Result<()> {
-    let bytes = component.serialize().map_err(std::io::Error::other)?;
-    let dir = path.parent().expect("cache path has a parent");
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile_in(dir)?;
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    Ok(dir.join(format!(".tmp-{}-{nanos}", std::process::id())))
 }
 
 fn spawn_epoch_ticker(engine: Engine, tick: Duration, stop: Arc<AtomicBool>) {
