@@ -58,6 +58,9 @@ pub enum Error {
     /// The vector store failed.
     #[error(transparent)]
     Vectors(#[from] genops_vectors::Error),
+    /// The application layer failed.
+    #[error(transparent)]
+    App(#[from] genops_app::Error),
     /// Ingestion failed.
     #[error(transparent)]
     Ingest(#[from] genops_ingest::Error),

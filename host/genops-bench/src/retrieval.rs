@@ -275,39 +275,48 @@ pub fn run_retrieval(
     rows.extend(vector_figures(opts, work.path(), progress)?);
 
     progress("bench: ingesting the example corpus end to end");
-    rows.push(ingestion(opts, &models, work.path())?);
+    rows.push(ingestion(opts, work.path())?);
     Ok(Report { rows })
 }
 
-fn ingestion(opts: &RetrievalBench, models: &Models, work: &Path) -> Result<Row, Error> {
+fn ingestion(opts: &RetrievalBench, work: &Path) -> Result<Row, Error> {
+    // A fresh data directory, wired by the application layer as the CLI's is, that borrows
+    // the installed models rather than copying them.
     let data = work.join("ingest-data");
-    let runtime = Runtime::with_models(
-        RuntimeConfig::default(),
-        Some(work.join("cache")),
-        Some(models.clone()),
-    )?;
-    let chunker = runtime.load_dir(&plugin_dir(&opts.plugins, "chunker-recursive")?)?;
-    let options = genops_ingest::IngestOptions {
+    let source = genops_app::Layout::new(&opts.data_dir);
+    let layout = genops_app::Layout::new(&data);
+    std::fs::create_dir_all(&data)?;
+    for (from, to) in [
+        (source.models(), layout.models()),
+        (source.onnx_runtime(), layout.onnx_runtime()),
+    ] {
+        if from.exists() {
+            std::os::unix::fs::symlink(&from, &to)?;
+        }
+    }
+    let mut config = genops_app::Config::default();
+    config.models.onnxruntime = opts.onnxruntime.clone();
+    let app = genops_app::App::with_config(layout, config);
+    let request = genops_app::IngestRequest {
         index: "bench".into(),
-        files: genops_ingest::expand(&[opts.corpus.display().to_string()])?,
-        chunker,
+        chunker: plugin_dir(&opts.plugins, "chunker-recursive")?
+            .display()
+            .to_string(),
         chunker_config: BTreeMap::new(),
         model: Some(opts.model.clone()),
         prune: false,
         jsonl: genops_ingest::JsonlFields::default(),
-        ann: None,
-        ann_min_rows: 0,
+        ann: genops_app::AnnChoice::Never,
+        paths: vec![opts.corpus.display().to_string()],
     };
-    let report = tokio::runtime::Builder::new_current_thread()
+    let report = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?
         .block_on(async {
-            let store = genops_store::Store::open_in(&data).await?;
-            let report =
-                genops_ingest::ingest(&store, &data, models, options, &mut genops_ingest::Silent)
-                    .await?;
-            store.close().await;
-            Ok::<_, Error>(report)
+            let report = app.ingest(request, &mut genops_ingest::Silent).await;
+            app.close().await;
+            report
         })?;
     let rate = report.chunks as f64 / report.seconds;
     let embed_rate = report.embedded_chunks as f64 / report.embed_seconds.max(1e-9);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 
-use crate::settings::Settings;
+use genops_app::App;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -99,7 +99,7 @@ pub enum BenchCommand {
     },
 }
 
-pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
+pub fn run(cmd: BenchCommand, app: &App) -> Result<()> {
     match cmd {
         BenchCommand::Runtime {
             plugins,
@@ -130,7 +130,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
                 }
             }
             let opts = genops_bench::RetrievalBench {
-                data_dir: settings.data_dir.clone(),
+                data_dir: app.data_dir().to_path_buf(),
                 plugins,
                 sentences,
                 corpus,
@@ -139,7 +139,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
                 ann_rows: ann_vectors,
                 queries,
                 model,
-                onnxruntime: settings.config.models.onnxruntime.clone(),
+                onnxruntime: app.config().models.onnxruntime.clone(),
             };
             let report = genops_bench::run_retrieval(&opts, &mut |line| eprintln!("{line}"))?;
             print_report(&report, json)
@@ -165,7 +165,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
                 }
             }
             let opts = genops_bench::ModelsBench {
-                data_dir: settings.data_dir.clone(),
+                data_dir: app.data_dir().to_path_buf(),
                 model,
                 sentences,
                 reference,
@@ -175,7 +175,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<()> {
                 threads,
                 repeat,
                 scale,
-                onnxruntime: settings.config.models.onnxruntime.clone(),
+                onnxruntime: app.config().models.onnxruntime.clone(),
             };
             let report = genops_bench::run_models(&opts, &mut |line| eprintln!("{line}"))?;
             print_report(&report, json)

@@ -6,15 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use genops_app::App;
 use genops_runtime::{Document, Kind};
 use serde_json::json;
 
-use crate::plugin::load;
-use crate::settings::Settings;
-
 #[derive(Args)]
 pub struct ChunkArgs {
-    /// The chunker: an installed plugin's name, a plugin folder or a .wasm file.
+    /// The chunker: an installed plugin's name, or the path of a plugin folder or a .wasm
+    /// file (a folder in the current directory is written `./name`).
     #[arg(long, short)]
     plugin: String,
     /// Set a config key for this run, over the manifest's default (repeatable).
@@ -25,16 +24,9 @@ pub struct ChunkArgs {
     files: Vec<PathBuf>,
 }
 
-pub fn run(args: ChunkArgs, settings: &Settings) -> Result<()> {
+pub fn run(args: ChunkArgs, app: &App) -> Result<()> {
     let overrides = parse_sets(&args.set)?;
-    let plugin = load(&args.plugin, settings)?;
-    if plugin.kind() != Kind::Chunker {
-        bail!(
-            "{} is a {} plugin; `genops chunk` needs a chunker (see `genops plugin list`)",
-            plugin.id(),
-            plugin.kind()
-        );
-    }
+    let plugin = app.load_plugin_of(&args.plugin, Kind::Chunker, "`genops chunk`")?;
     // Unknown keys are refused before any work, with the keys the plugin does read.
     plugin.check_config(&overrides)?;
     let mut session = plugin.session(&overrides);

@@ -1,18 +1,22 @@
-//! The `genops` command line: build, install, inspect and list plugins, chunk files with
-//! them, and install and run native models. All state lives under one data directory
-//! (`--data-dir`, `GENOPS_DATA_DIR`).
+//! The `genops` command line. Every command parses its arguments, calls the application
+//! layer ([`genops_app::App`]) and renders its typed results: a table for people, `--json`
+//! for scripts. All state lives under one data directory (`--data-dir`, `GENOPS_DATA_DIR`).
 
 mod bench;
 mod chunk;
+mod eval;
 mod index;
+mod ingest;
 mod models;
 mod plugin;
-mod settings;
+mod render;
+mod search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use genops_app::App;
 
 /// genops: operations for generative AI, with plugins as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -51,15 +55,15 @@ enum Command {
     Classify(models::ClassifyArgs),
     /// Read files into a new version of an index: chunked, embedded and indexed, reusing
     /// whatever an earlier version already did.
-    Ingest(index::IngestArgs),
+    Ingest(ingest::IngestArgs),
     /// List, show, diff, roll back, check the freshness of and clean up indexes.
     #[command(subcommand)]
     Index(index::IndexCommand),
     /// Search an index with a retriever plugin; prints ranked chunks with scores and sources.
-    Search(index::SearchArgs),
+    Search(search::SearchArgs),
     /// Measure quality: retrieval against judged queries.
     #[command(subcommand)]
-    Eval(index::EvalCommand),
+    Eval(eval::EvalCommand),
     /// Measure the runtime against native code and print the ratios.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -68,28 +72,53 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let result =
-        settings::Settings::load(cli.data_dir.clone(), cli.config.clone()).and_then(|settings| {
-            match cli.command {
-                Command::Plugin(cmd) => plugin::run(cmd, &settings),
-                Command::Chunk(args) => chunk::run(args, &settings),
-                Command::Models(cmd) => models::run(cmd, &settings),
-                Command::Embed(args) => models::embed(args, &settings),
-                Command::Classify(args) => models::classify(args, &settings),
-                Command::Ingest(args) => index::ingest(args, &settings),
-                Command::Index(cmd) => index::run(cmd, &settings),
-                Command::Search(args) => index::search(args, &settings),
-                Command::Eval(cmd) => index::eval(cmd, &settings),
-                Command::Bench(cmd) => bench::run(cmd, &settings),
-            }
+    // One runtime for the process: the store's connections live on it. Plugins are
+    // called on blocking threads, never on its workers.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let result = App::open(cli.data_dir.clone(), cli.config.clone())
+        .map_err(anyhow::Error::from)
+        .and_then(|app| {
+            let result = run(cli.command, &app, &runtime);
+            runtime.block_on(app.close());
+            result
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the chain of causes joined, never a backtrace.
-            eprintln!("error: {e:#}");
+            // One line: the chain of causes joined, never a backtrace, then the command
+            // that fixes it when the library knows one and has not named it already.
+            let mut message = format!("{e:#}");
+            if let Some(fix) = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<genops_app::Error>())
+                .and_then(genops_app::Error::fix)
+            {
+                if !message.contains("`genops ") {
+                    message = format!("{message}; {}", render::fix_hint(&fix));
+                }
+            }
+            eprintln!("error: {}", render::escape(&message, false));
             ExitCode::FAILURE
         }
+    }
+}
+
+fn run(command: Command, app: &App, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+    match command {
+        Command::Plugin(cmd) => plugin::run(cmd, app),
+        Command::Chunk(args) => chunk::run(args, app),
+        Command::Models(cmd) => models::run(cmd, app),
+        Command::Embed(args) => models::embed(args, app),
+        Command::Classify(args) => models::classify(args, app),
+        Command::Ingest(args) => rt.block_on(ingest::run(args, app)),
+        Command::Index(cmd) => rt.block_on(index::run(cmd, app)),
+        Command::Search(args) => rt.block_on(search::run(args, app)),
+        Command::Eval(cmd) => rt.block_on(eval::run(cmd, app)),
+        Command::Bench(cmd) => bench::run(cmd, app),
     }
 }
 

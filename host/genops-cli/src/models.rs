@@ -9,7 +9,7 @@ use genops_models::catalog::{self, WheelFetcher};
 use genops_models::{ClassifyInput, Task};
 use serde_json::json;
 
-use crate::settings::Settings;
+use genops_app::App;
 
 #[derive(Subcommand)]
 pub enum ModelsCommand {
@@ -53,18 +53,18 @@ pub enum ModelsCommand {
     },
 }
 
-pub fn run(cmd: ModelsCommand, settings: &Settings) -> Result<()> {
+pub fn run(cmd: ModelsCommand, app: &App) -> Result<()> {
     match cmd {
         ModelsCommand::Install {
             names,
             from,
             task,
             force,
-        } => install(names, from, task, force, settings),
-        ModelsCommand::List { json, available } => list(json, available, settings),
-        ModelsCommand::Verify { names } => verify(names, settings),
+        } => install(names, from, task, force, app),
+        ModelsCommand::List { json, available } => list(json, available, app),
+        ModelsCommand::Verify { names } => verify(names, app),
         ModelsCommand::Remove { name } => {
-            settings.model_store().remove(&name)?;
+            app.model_store().remove(&name)?;
             println!("removed {name}");
             Ok(())
         }
@@ -80,9 +80,9 @@ fn install(
     from: Option<PathBuf>,
     task: Option<String>,
     force: bool,
-    settings: &Settings,
+    app: &App,
 ) -> Result<()> {
-    let store = settings.model_store();
+    let store = app.model_store();
     let task = task
         .map(|t| {
             Task::parse(&t).with_context(|| {
@@ -118,7 +118,7 @@ fn install(
     }
     let fetcher = WheelFetcher::new(WheelFetcher::default_python())?;
     eprintln!("ONNX Runtime library:");
-    let library = match store.runtime_library(settings.config.models.onnxruntime.as_deref()) {
+    let library = match store.runtime_library(app.config().models.onnxruntime.as_deref()) {
         Ok(path) if !force => {
             progress(&format!("using {}", path.display()));
             path
@@ -141,7 +141,7 @@ fn install(
     Ok(())
 }
 
-fn list(json: bool, available: bool, settings: &Settings) -> Result<()> {
+fn list(json: bool, available: bool, app: &App) -> Result<()> {
     if available {
         if json {
             let rows: Vec<_> = catalog::MODELS
@@ -163,7 +163,7 @@ fn list(json: bool, available: bool, settings: &Settings) -> Result<()> {
         }
         return Ok(());
     }
-    let models = settings.model_store().list();
+    let models = app.model_store().list();
     if json {
         println!("{}", serde_json::to_string_pretty(&models)?);
         return Ok(());
@@ -171,7 +171,7 @@ fn list(json: bool, available: bool, settings: &Settings) -> Result<()> {
     if models.is_empty() {
         println!(
             "no models installed in {}; run `genops models install`",
-            settings.model_store().models_dir().display()
+            app.model_store().models_dir().display()
         );
         return Ok(());
     }
@@ -194,8 +194,8 @@ fn list(json: bool, available: bool, settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-fn verify(names: Vec<String>, settings: &Settings) -> Result<()> {
-    let store = settings.model_store();
+fn verify(names: Vec<String>, app: &App) -> Result<()> {
+    let store = app.model_store();
     let names = if names.is_empty() {
         store.names()
     } else {
@@ -204,7 +204,7 @@ fn verify(names: Vec<String>, settings: &Settings) -> Result<()> {
     if names.is_empty() {
         bail!("no models installed; run `genops models install`");
     }
-    let models = settings.models()?;
+    let models = app.models()?;
     let mut failed = 0;
     for name in &names {
         // Loading checks the files and the hash, parses the tokenizer and builds the ONNX
@@ -247,9 +247,9 @@ pub struct EmbedArgs {
 }
 
 /// Prints one JSON object per text: its index, token count, truncation and vector.
-pub fn embed(args: EmbedArgs, settings: &Settings) -> Result<()> {
+pub fn embed(args: EmbedArgs, app: &App) -> Result<()> {
     let texts = gather_texts(args.texts, args.input.as_deref())?;
-    let models = settings.models()?;
+    let models = app.models()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.tokens {
@@ -307,7 +307,7 @@ pub struct ClassifyArgs {
 }
 
 /// Prints one JSON object per text: its index, truncation and label scores.
-pub fn classify(args: ClassifyArgs, settings: &Settings) -> Result<()> {
+pub fn classify(args: ClassifyArgs, app: &App) -> Result<()> {
     let texts = gather_texts(args.texts, args.input.as_deref())?;
     let inputs: Vec<ClassifyInput> = texts
         .into_iter()
@@ -316,7 +316,7 @@ pub fn classify(args: ClassifyArgs, settings: &Settings) -> Result<()> {
             pair: args.pair.clone(),
         })
         .collect();
-    let results = settings.models()?.classify(&args.model, &inputs)?;
+    let results = app.models()?.classify(&args.model, &inputs)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (index, c) in results.iter().enumerate() {

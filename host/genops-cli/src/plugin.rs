@@ -2,12 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Subcommand;
-use genops_runtime::{inspect_bytes, Manifest, Plugin};
+use genops_app::App;
+use genops_runtime::inspect_bytes;
 use serde_json::json;
 
-use crate::settings::Settings;
+use crate::render::escape;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -43,13 +44,11 @@ pub enum PluginCommand {
     },
 }
 
-pub fn run(cmd: PluginCommand, settings: &Settings) -> Result<()> {
+pub fn run(cmd: PluginCommand, app: &App) -> Result<()> {
     match cmd {
-        PluginCommand::Build { dir, out, install } => {
-            build(&dir, out.as_deref(), install, settings)
-        }
+        PluginCommand::Build { dir, out, install } => build(&dir, out.as_deref(), install, app),
         PluginCommand::Install { dir } => {
-            let installed = settings.catalog().install_from(&dir)?;
+            let installed = app.catalog().install_from(&dir)?;
             println!(
                 "installed {}@{} ({}) into {}",
                 installed.manifest.name,
@@ -59,12 +58,12 @@ pub fn run(cmd: PluginCommand, settings: &Settings) -> Result<()> {
             );
             Ok(())
         }
-        PluginCommand::Inspect { target, json } => inspect(&target, json, settings),
-        PluginCommand::List { json } => list(json, settings),
+        PluginCommand::Inspect { target, json } => inspect(&target, json, app),
+        PluginCommand::List { json } => list(json, app),
     }
 }
 
-fn build(dir: &Path, out: Option<&Path>, install: bool, settings: &Settings) -> Result<()> {
+fn build(dir: &Path, out: Option<&Path>, install: bool, app: &App) -> Result<()> {
     let toolchain = genops_build::Toolchain::from_env();
     let built = genops_build::build_with_progress(dir, out, &toolchain, &mut |step| {
         eprintln!("  {step}");
@@ -79,46 +78,24 @@ fn build(dir: &Path, out: Option<&Path>, install: bool, settings: &Settings) -> 
         built.dir.display()
     );
     if install {
-        let installed = settings.catalog().install_from(&built.dir)?;
+        let installed = app.catalog().install_from(&built.dir)?;
         println!("installed into {}", installed.dir.display());
     }
     Ok(())
 }
 
-/// Finds what a user named: a path to a .wasm file or a plugin folder, or an installed
-/// plugin's name. Returns the component path and its manifest, if it has one.
-pub fn resolve(target: &str, settings: &Settings) -> Result<(PathBuf, Option<Manifest>)> {
-    let path = Path::new(target);
-    if path.is_dir() {
-        let manifest = Manifest::from_file(&path.join(genops_manifest::FILE_NAME))?;
-        let component = path.join(manifest.component_file());
-        return Ok((component, Some(manifest)));
-    }
-    if path.is_file() {
-        return Ok((path.to_path_buf(), None));
-    }
-    if target.contains('/') || target.ends_with(".wasm") {
-        bail!("{target} does not exist; give a .wasm file, a plugin folder or an installed plugin's name");
-    }
-    let installed = settings.catalog().find(target)?;
-    let component = installed.dir.join(installed.manifest.component_file());
-    Ok((component, Some(installed.manifest)))
-}
-
-pub fn load(target: &str, settings: &Settings) -> Result<Plugin> {
-    let (component, manifest) = resolve(target, settings)?;
-    let runtime = settings.runtime()?;
-    Ok(runtime.load_file(&component, manifest)?)
-}
-
-fn inspect(target: &str, as_json: bool, settings: &Settings) -> Result<()> {
-    let (component, manifest) = resolve(target, settings)?;
+fn inspect(target: &str, as_json: bool, app: &App) -> Result<()> {
+    let genops_app::Resolved {
+        component,
+        manifest,
+    } = app.resolve_plugin(target)?;
     let bytes = std::fs::read(&component)
         .with_context(|| format!("cannot read {}", component.display()))?;
     let inspection = inspect_bytes(&bytes, &component.display().to_string())?;
     // Describing needs an instance; a component that cannot load is still inspected.
-    let described = settings
+    let described = app
         .runtime()
+        .map_err(anyhow::Error::from)
         .and_then(|rt| {
             Ok(rt.load_bytes(&bytes, manifest.clone(), &component.display().to_string())?)
         })
@@ -183,23 +160,27 @@ fn inspect(target: &str, as_json: bool, settings: &Settings) -> Result<()> {
     }
     match described {
         Ok(info) => {
-            println!("describe   {}: {}", info.name, info.description);
+            println!(
+                "describe   {}: {}",
+                escape(&info.name, false),
+                escape(&info.description, false)
+            );
             for option in info.config {
                 println!(
                     "  {:<12} {} (default {})",
-                    option.name,
-                    option.description,
-                    option.default_value.as_deref().unwrap_or("none")
+                    escape(&option.name, false),
+                    escape(&option.description, false),
+                    escape(option.default_value.as_deref().unwrap_or("none"), false)
                 );
             }
         }
-        Err(e) => println!("describe   failed: {e:#}"),
+        Err(e) => println!("describe   failed: {}", escape(&format!("{e:#}"), false)),
     }
     Ok(())
 }
 
-fn list(as_json: bool, settings: &Settings) -> Result<()> {
-    let (installed, broken) = settings.catalog().list()?;
+fn list(as_json: bool, app: &App) -> Result<()> {
+    let (installed, broken) = app.catalog().list()?;
     for e in &broken {
         eprintln!("warning: skipping a broken plugin folder: {e}");
     }
@@ -232,7 +213,7 @@ fn list(as_json: bool, settings: &Settings) -> Result<()> {
     if installed.is_empty() {
         println!(
             "no plugins installed in {} (install with `genops plugin install <dir>`)",
-            settings.catalog().root().display()
+            app.catalog().root().display()
         );
         return Ok(());
     }

@@ -1,5 +1,6 @@
 //! The `genops` binary end to end: real plugins, a real data directory, real files.
 
+mod hostile;
 mod rag;
 
 use std::path::Path;
@@ -37,7 +38,7 @@ pub(crate) fn fails(output: Output, needle: &str) -> String {
     stderr
 }
 
-fn data_with(plugins: &[&str]) -> tempfile::TempDir {
+pub(crate) fn data_with(plugins: &[&str]) -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
     for name in plugins {
         ok(genops(

@@ -1,0 +1,123 @@
+//! The composition root: configuration, store, models, runtime and catalog, each built once.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use genops_models::{ModelStore, Models};
+use genops_runtime::{Catalog, Runtime};
+use genops_store::Store;
+
+use crate::{Config, Error, Layout};
+
+/// One genops installation: a data directory and its configuration, with the parts that
+/// work on it built on first use and then shared. Front ends hold one `App` for their
+/// lifetime (a CLI command, a server process) and call its services.
+pub struct App {
+    layout: Layout,
+    config: Config,
+    models: OnceLock<Models>,
+    runtime: OnceLock<Runtime>,
+    store: tokio::sync::OnceCell<Store>,
+}
+
+impl App {
+    /// Opens the data directory `data_dir` (or the default one: `$XDG_DATA_HOME/genops`,
+    /// else `~/.local/share/genops`) with the configuration at `config` (required when
+    /// given) or its `genops.toml` (optional).
+    pub fn open(data_dir: Option<PathBuf>, config: Option<PathBuf>) -> Result<App, Error> {
+        let layout = Layout::new(match data_dir {
+            Some(dir) => dir,
+            None => default_data_dir()?,
+        });
+        let config = match config {
+            Some(path) => Config::load(&path, true)?,
+            None => Config::load(&layout.config_file(), false)?,
+        };
+        Ok(App::with_config(layout, config))
+    }
+
+    /// An app over `layout` with `config`, for tests and embedders.
+    pub fn with_config(layout: Layout, config: Config) -> App {
+        App {
+            layout,
+            config,
+            models: OnceLock::new(),
+            runtime: OnceLock::new(),
+            store: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Where everything lives.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.layout.root()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The installed plugins.
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.layout.plugins())
+    }
+
+    /// The installed models, on disk.
+    pub fn model_store(&self) -> ModelStore {
+        ModelStore::new(self.layout.root())
+    }
+
+    /// The native models; they load on first use, so asking costs nothing.
+    pub fn models(&self) -> Result<Models, Error> {
+        if let Some(models) = self.models.get() {
+            return Ok(models.clone());
+        }
+        let models = Models::new(self.model_store(), self.config.models.clone())?;
+        Ok(self.models.get_or_init(|| models).clone())
+    }
+
+    /// The plugin runtime, with the models attached: a plugin granted a model that is not
+    /// installed is refused when it loads.
+    pub fn runtime(&self) -> Result<Runtime, Error> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime.clone());
+        }
+        let runtime = Runtime::with_models(
+            self.config.runtime.clone(),
+            Some(self.layout.compiled_cache()),
+            Some(self.models()?),
+        )?;
+        Ok(self.runtime.get_or_init(|| runtime).clone())
+    }
+
+    /// The store, opened (and migrated) on first use.
+    pub async fn store(&self) -> Result<&Store, Error> {
+        self.store
+            .get_or_try_init(|| async { Store::open(&self.layout.database()).await })
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Closes the store if it was opened; call before the process exits so SQLite
+    /// checkpoints its log.
+    pub async fn close(&self) {
+        if let Some(store) = self.store.get() {
+            store.close().await;
+        }
+    }
+}
+
+fn default_data_dir() -> Result<PathBuf, Error> {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(Path::new(&xdg).join("genops"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .ok_or(Error::NoDataDir)?;
+    Ok(Path::new(&home).join(".local/share/genops"))
+}
