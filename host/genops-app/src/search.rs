@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use genops_index::{Filter, OpenOnUse};
-use genops_search::{IndexInfo, SearchIndex};
 use genops_runtime::{Kind, Plugin, Query, Session};
+use genops_search::{IndexInfo, SearchIndex};
 use serde::Serialize;
 
 use crate::{App, Error};

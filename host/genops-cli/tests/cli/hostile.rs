@@ -59,7 +59,10 @@ fn ingest_survives_every_hostile_chunker_mode() {
         let output = ingest(mode);
         assert_ne!(output.status.code(), Some(101), "{mode} panicked the host");
         let stderr = fails(output, needle);
-        assert!(!stderr.contains("thread 'main' panicked"), "{mode}: {stderr}");
+        assert!(
+            !stderr.contains("thread 'main' panicked"),
+            "{mode}: {stderr}"
+        );
         // Nothing was made live, and the store still answers.
         let rows = live_versions(data.path());
         assert!(
@@ -164,7 +167,15 @@ fn search_output_escapes_terminal_control_characters_from_documents() {
     // JSON keeps the text exact: it is escaped by JSON itself.
     let json = ok(genops(
         data.path(),
-        &["search", "-i", "esc", "-r", "retriever-bm25", "--json", "alpha"],
+        &[
+            "search",
+            "-i",
+            "esc",
+            "-r",
+            "retriever-bm25",
+            "--json",
+            "alpha",
+        ],
     ));
     let hit: Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert!(hit["text"].as_str().unwrap().contains('\x1b'));
@@ -177,7 +188,13 @@ fn a_deeply_nested_query_is_refused_by_search_and_eval() {
     let docs = docs(work.path());
     ok(genops(
         data.path(),
-        &["ingest", "-i", "deep", "--text-only", docs.to_str().unwrap()],
+        &[
+            "ingest",
+            "-i",
+            "deep",
+            "--text-only",
+            docs.to_str().unwrap(),
+        ],
     ));
     let query = "(".repeat(4000);
     let output = genops(
