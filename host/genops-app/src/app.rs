@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use genops_models::{ModelStore, Models};
-use genops_runtime::{Catalog, Runtime};
+use genops_runtime::{Catalog, CompileCache, Runtime};
 use genops_store::Store;
 
 use crate::{Config, Error, Layout};
@@ -87,9 +87,10 @@ impl App {
         if let Some(runtime) = self.runtime.get() {
             return Ok(runtime.clone());
         }
-        let runtime = Runtime::with_models(
+        let cache = CompileCache::new(self.layout.compiled_cache(), self.layout.cache_key());
+        let runtime = Runtime::with_cache(
             self.config.runtime.clone(),
-            Some(self.layout.compiled_cache()),
+            Some(cache),
             Some(self.models()?),
         )?;
         Ok(self.runtime.get_or_init(|| runtime).clone())

@@ -6,8 +6,8 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use genops_app::App;
 
-use crate::chunk::parse_sets;
 use crate::render::escape;
+use crate::search::RetrieverArgs;
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
@@ -18,15 +18,8 @@ pub enum EvalCommand {
 
 #[derive(Args)]
 pub struct EvalRetrievalArgs {
-    /// The index (its live version).
-    #[arg(long, short)]
-    index: String,
-    /// The retriever plugin.
-    #[arg(long, short, default_value = "retriever-hybrid")]
-    retriever: String,
-    /// Set a retriever config key (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    retrieval: RetrieverArgs,
     /// The cut-off of recall@k and nDCG@k.
     #[arg(short, default_value_t = 10)]
     k: u32,
@@ -41,9 +34,7 @@ pub struct EvalRetrievalArgs {
 pub async fn run(cmd: EvalCommand, app: &App) -> Result<()> {
     let EvalCommand::Retrieval(args) = cmd;
     let judged = genops_app::read_judged(&args.qrels)?;
-    let searcher = app
-        .searcher(&args.index, &args.retriever, parse_sets(&args.set)?)
-        .await?;
+    let searcher = args.retrieval.searcher(app).await?;
     let report = searcher.evaluate(&judged, args.k).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -10,18 +10,34 @@ use genops_index::Filter;
 use crate::chunk::parse_sets;
 use crate::render::escape;
 
+/// The retriever and the index it searches; `search` and `eval retrieval` take them alike.
 #[derive(Args)]
-pub struct SearchArgs {
+pub struct RetrieverArgs {
     /// The index to search (its live version).
     #[arg(long, short)]
-    index: String,
+    pub index: String,
     /// The retriever plugin: an installed plugin's name, or the path of a plugin folder or a
     /// .wasm file.
     #[arg(long, short, default_value = "retriever-hybrid")]
-    retriever: String,
+    pub retriever: String,
     /// Set a retriever config key (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    pub set: Vec<String>,
+}
+
+impl RetrieverArgs {
+    /// The retriever, loaded and bound to the index.
+    pub async fn searcher(&self, app: &App) -> Result<genops_app::Searcher> {
+        Ok(app
+            .searcher(&self.index, &self.retriever, parse_sets(&self.set)?)
+            .await?)
+    }
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    retrieval: RetrieverArgs,
     /// How many chunks to return.
     #[arg(short, default_value_t = 5)]
     k: u32,
@@ -42,9 +58,7 @@ pub async fn run(args: SearchArgs, app: &App) -> Result<()> {
         .iter()
         .map(|f| Filter::parse(f))
         .collect::<Result<Vec<_>, _>>()?;
-    let searcher = app
-        .searcher(&args.index, &args.retriever, parse_sets(&args.set)?)
-        .await?;
+    let searcher = args.retrieval.searcher(app).await?;
     let results = searcher.search(&args.query, args.k, filters).await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
