@@ -57,6 +57,9 @@ pub enum Error {
     /// A filter could not be parsed.
     #[error("{0}")]
     InvalidFilter(String),
+    /// A text query the parser must not be given (too long, or nested too deep).
+    #[error("invalid query: {0}")]
+    BadQuery(String),
     /// No index of that name, or none with a live version.
     #[error("no index `{name}` (indexes: {}); create it with `genops ingest --index {name} <paths>`", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
     UnknownIndex {
@@ -85,6 +88,15 @@ pub enum Error {
         /// The version's folder.
         dir: PathBuf,
     },
+    /// A version with more rows than row numbers.
+    #[error(
+        "index version {dir} would have more than {} chunks; split the index",
+        u32::MAX
+    )]
+    TooManyRows {
+        /// The version's folder.
+        dir: PathBuf,
+    },
     /// A row without a vector in a version with vectors.
     #[error("chunk {chunk} has no vector, but the version is built with vectors")]
     MissingVector {
@@ -107,6 +119,7 @@ impl Error {
         match self {
             Error::UnknownField { .. }
             | Error::InvalidFilter(_)
+            | Error::BadQuery(_)
             | Error::UnknownChunk { .. }
             | Error::NoVectors { .. }
             | Error::NoAnn { .. } => true,

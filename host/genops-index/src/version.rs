@@ -43,6 +43,18 @@ const TOKENIZER: &str = "en_stem";
 /// Memory the tantivy writer may buffer before it writes a segment.
 const WRITER_MEMORY: usize = 64 << 20;
 
+/// Longest text query accepted, in bytes. A question, even a pasted paragraph, fits many
+/// times over; every term costs a walk of its posting list, so a query the size of a file is
+/// a mistake (or an attack) rather than a question.
+pub(crate) const MAX_QUERY_BYTES: usize = 8 * 1024;
+/// Deepest nesting of brackets accepted in a text query. tantivy's query parser recurses
+/// once per level on the caller's stack, and a few thousand levels overflow it, which
+/// aborts the whole process instead of failing the query; people nest a handful.
+pub(crate) const MAX_QUERY_DEPTH: usize = 32;
+/// Largest `version.json` read. It holds counts and the filter field names; anything near
+/// this size is not one genops wrote.
+const MAX_META_BYTES: u64 = 16 << 20;
+
 /// Fields every row has, usable in filters besides the metadata keys.
 pub const BUILTIN_FIELDS: [&str; 2] = ["source", "document"];
 
@@ -252,6 +264,10 @@ impl VersionBuilder {
     /// Adds a row and returns its number.
     pub fn add(&mut self, row: NewRow) -> Result<u32, Error> {
         let number = self.count;
+        // Row numbers are u32 everywhere (vectors, filters); refuse the row past the last.
+        let next = number.checked_add(1).ok_or_else(|| Error::TooManyRows {
+            dir: self.final_dir.clone(),
+        })?;
         match (&mut self.vectors, &row.vector) {
             (Some(w), Some(v)) => w.push(v)?,
             (Some(_), None) => {
@@ -289,7 +305,7 @@ impl VersionBuilder {
         self.rows
             .write_all(b"\n")
             .map_err(|e| Error::io("cannot write", &path, e))?;
-        self.count += 1;
+        self.count = next;
         Ok(number)
     }
 
@@ -361,6 +377,37 @@ impl Drop for VersionBuilder {
     }
 }
 
+/// The shortest line of rows.jsonl: a row with empty strings, zero offsets and no metadata.
+fn min_row_bytes() -> u64 {
+    let empty = RowInfo {
+        chunk: String::new(),
+        source: String::new(),
+        document: String::new(),
+        start: 0,
+        end: 0,
+        metadata: BTreeMap::new(),
+    };
+    serde_json::to_vec(&empty).map_or(1, |v| v.len() as u64 + 1)
+}
+
+/// Reads a whole file that genops wrote small, refusing one larger than `limit` before
+/// reading it (a damaged or foreign file must not be read into memory whole).
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let file = File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let mut raw = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if raw.len() as u64 > limit {
+        return Err(Error::Damaged {
+            path: path.to_path_buf(),
+            message: format!("it is larger than the {limit} bytes such a file can be"),
+        });
+    }
+    Ok(raw)
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
     f.write_all(bytes)
@@ -395,12 +442,11 @@ impl IndexVersion {
     /// Opens a version folder written by [`VersionBuilder`].
     pub fn open(dir: &Path) -> Result<Self, Error> {
         let meta_path = dir.join(META_FILE);
-        let raw = std::fs::read(&meta_path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
+        let raw = read_bounded(&meta_path, MAX_META_BYTES).map_err(|e| match e {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 Error::NotAVersion(dir.to_path_buf())
-            } else {
-                Error::io("cannot read", &meta_path, e)
             }
+            other => other,
         })?;
         let meta: VersionMeta = serde_json::from_slice(&raw).map_err(|e| Error::Damaged {
             path: meta_path.clone(),
@@ -415,7 +461,14 @@ impl IndexVersion {
 
         let rows_path = dir.join(ROWS_FILE);
         let file = File::open(&rows_path).map_err(|e| Error::io("cannot read", &rows_path, e))?;
-        let mut rows = Vec::with_capacity(meta.rows as usize);
+        let rows_bytes = file
+            .metadata()
+            .map_err(|e| Error::io("cannot read", &rows_path, e))?
+            .len();
+        // The row count sizes the row table; a damaged count must not, so the reservation
+        // is bounded by what rows.jsonl can hold, and the count is checked once it is read.
+        let most = rows_bytes / min_row_bytes();
+        let mut rows = Vec::with_capacity(u64::from(meta.rows).min(most) as usize);
         for (n, line) in BufReader::new(file).lines().enumerate() {
             let line = line.map_err(|e| Error::io("cannot read", &rows_path, e))?;
             let info: RowInfo = serde_json::from_str(&line).map_err(|e| Error::Damaged {
@@ -520,6 +573,7 @@ impl IndexVersion {
         k: usize,
         allowed: Option<Arc<RowSet>>,
     ) -> Result<Vec<Scored>, Error> {
+        check_query(query)?;
         if k == 0 || self.is_empty() {
             return Ok(Vec::new());
         }
@@ -664,6 +718,44 @@ impl IndexVersion {
     pub fn vectors(&self) -> Option<&Vectors> {
         self.vectors.as_ref()
     }
+}
+
+/// Refuses a query the parser must not see: longer than [`MAX_QUERY_BYTES`], with brackets
+/// nested deeper than [`MAX_QUERY_DEPTH`], or with more `NOT`s than that (the parser
+/// recurses once per `NOT` as well). Brackets count inside phrases too: the lenient parser
+/// may reparse an unclosed phrase as plain terms.
+pub(crate) fn check_query(query: &str) -> Result<(), Error> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(Error::BadQuery(format!(
+            "the query is {} bytes, more than the {MAX_QUERY_BYTES} allowed; ask a shorter question",
+            query.len()
+        )));
+    }
+    let mut depth = 0usize;
+    for c in query.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_QUERY_DEPTH {
+                    return Err(Error::BadQuery(format!(
+                        "the query nests brackets more than {MAX_QUERY_DEPTH} deep; remove some brackets"
+                    )));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let nots = query
+        .split(|c: char| c.is_whitespace() || "()[]{}".contains(c))
+        .filter(|word| *word == "NOT")
+        .count();
+    if nots > MAX_QUERY_DEPTH {
+        return Err(Error::BadQuery(format!(
+            "the query has {nots} NOT operators, more than the {MAX_QUERY_DEPTH} allowed; remove some"
+        )));
+    }
+    Ok(())
 }
 
 /// Where each row's tantivy document is, read from the `row` column of every segment.

@@ -267,3 +267,74 @@ fn an_empty_version_opens_and_finds_nothing() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_deeply_nested_query_is_refused_before_it_overflows_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let version = build(&dir.path().join("v1"), None, false);
+    // tantivy's parser recursed once per `(` and 4,000 of them aborted the process.
+    let err = version.search_text(&"(".repeat(4_000), 5, &[]).unwrap_err();
+    assert!(err.is_bad_request(), "{err}");
+    assert!(err.to_string().contains("nests brackets"), "{err}");
+    let err = version
+        .search_text(&format!("{}cat{}", "[".repeat(40), "]".repeat(40)), 5, &[])
+        .unwrap_err();
+    assert!(err.is_bad_request(), "{err}");
+    // A chain of NOTs recursed the same way, within the length limit.
+    let err = version
+        .search_text(&"NOT ".repeat(2_000), 5, &[])
+        .unwrap_err();
+    assert!(err.is_bad_request(), "{err}");
+    // Ordinary grouping still works.
+    assert!(!version
+        .search_text("(cat OR (dog AND garden))", 5, &[])
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_megabyte_query_is_refused_as_a_bad_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let version = build(&dir.path().join("v1"), None, false);
+    let err = version
+        .search_text(&"cat ".repeat(262_144), 5, &[])
+        .unwrap_err();
+    assert!(err.is_bad_request(), "{err}");
+    assert!(err.to_string().contains("1048576 bytes"), "{err}");
+}
+
+#[test]
+fn a_damaged_row_count_in_version_json_is_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1");
+    drop(build(&path, None, false));
+    // 4 billion rows once made the host reserve 480 GB for the row table.
+    let meta_path = path.join("version.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    meta["rows"] = serde_json::json!(u32::MAX);
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let err = IndexVersion::open(&path).unwrap_err();
+    assert!(matches!(err, Error::Damaged { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("version.json says 4294967295"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_oversized_version_json_is_refused_without_reading_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1");
+    drop(build(&path, None, false));
+    let meta_path = path.join("version.json");
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&meta_path)
+        .unwrap();
+    file.set_len(64 << 20).unwrap();
+    let err = IndexVersion::open(&path).unwrap_err();
+    assert!(matches!(err, Error::Damaged { .. }), "{err}");
+    assert!(err.to_string().contains("version.json"), "{err}");
+}

@@ -22,6 +22,15 @@ const ANN_FORMAT: u32 = 1;
 /// Most layers `hnsw_rs` supports; it caps the value itself.
 const MAX_LAYERS: usize = 16;
 
+/// Largest `ef_construction` and `ef_search`: hnsw_rs keeps a candidate list of that many
+/// entries per insert or query, so a mistyped huge value means a huge allocation; recall
+/// stops improving long before (the benchmarks sweep up to 1,024).
+pub const MAX_EF: usize = 100_000;
+
+/// Most build threads: more than any machine has cores, few enough that a mistyped value
+/// cannot exhaust the process's threads.
+pub const MAX_BUILD_THREADS: usize = 1_024;
+
 /// The parameters of an HNSW index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,15 +72,18 @@ impl AnnConfig {
                 self.m
             )));
         }
-        if self.ef_construction == 0 {
-            return Err(Error::InvalidConfig(
-                "ann ef_construction must be at least 1".into(),
-            ));
+        if !(1..=MAX_EF).contains(&self.ef_construction) {
+            return Err(Error::InvalidConfig(format!(
+                "ann ef_construction is {} but must be between 1 and {MAX_EF}",
+                self.ef_construction
+            )));
         }
-        if self.ef_search == 0 {
-            return Err(Error::InvalidConfig(
-                "ann ef_search must be at least 1".into(),
-            ));
+        check_ef_search(self.ef_search)?;
+        if self.build_threads > MAX_BUILD_THREADS {
+            return Err(Error::InvalidConfig(format!(
+                "ann build_threads is {} but must be at most {MAX_BUILD_THREADS} (0 means one per core)",
+                self.build_threads
+            )));
         }
         Ok(())
     }
@@ -101,6 +113,15 @@ impl Distance<f32> for DotDistance {
             f32::INFINITY
         }
     }
+}
+
+fn check_ef_search(ef_search: usize) -> Result<()> {
+    if !(1..=MAX_EF).contains(&ef_search) {
+        return Err(Error::InvalidConfig(format!(
+            "ann ef_search is {ef_search} but must be between 1 and {MAX_EF}"
+        )));
+    }
+    Ok(())
 }
 
 type HnswGraph<'a> = Hnsw<'a, f32, DotDistance>;
@@ -459,7 +480,11 @@ impl AnnIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let ef = ef.max(k);
+        // Neither can usefully exceed the rows; bounding them bounds hnsw_rs's allocations
+        // whatever a caller asks.
+        let rows = self.vectors.rows().max(1);
+        let k = k.min(rows);
+        let ef = ef.max(k).min(rows);
         let found = graph.with_dependent(|_, hnsw| hnsw.search(query, k, ef));
         let mut hits: Vec<Hit> = found
             .iter()
@@ -477,13 +502,9 @@ impl AnnIndex {
         Ok(hits)
     }
 
-    /// Sets the `ef_search` used by [`search`](Self::search); at least 1.
+    /// Sets the `ef_search` used by [`search`](Self::search); between 1 and [`MAX_EF`].
     pub fn set_ef_search(&mut self, ef_search: usize) -> Result<()> {
-        if ef_search == 0 {
-            return Err(Error::InvalidConfig(
-                "ann ef_search must be at least 1".into(),
-            ));
-        }
+        check_ef_search(ef_search)?;
         self.config.ef_search = ef_search;
         Ok(())
     }
@@ -670,6 +691,27 @@ mod tests {
                 matches!(bad.validate(), Err(Error::InvalidConfig(_))),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn huge_ann_settings_are_refused_before_they_size_an_allocation() {
+        for bad in [
+            AnnConfig {
+                ef_construction: usize::MAX,
+                ..AnnConfig::default()
+            },
+            AnnConfig {
+                ef_search: usize::MAX,
+                ..AnnConfig::default()
+            },
+            AnnConfig {
+                build_threads: usize::MAX,
+                ..AnnConfig::default()
+            },
+        ] {
+            let err = bad.validate().unwrap_err();
+            assert!(err.to_string().contains("must be"), "{err}");
         }
     }
 }

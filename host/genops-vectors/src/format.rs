@@ -212,4 +212,21 @@ mod tests {
             "{err:?}"
         );
     }
+
+    #[test]
+    fn a_damaged_row_count_is_bounded_by_the_file_size() {
+        // A header whose own checksum is right but whose row count is not what the file
+        // holds: nothing may be sized by the count before it is compared with the file.
+        let h = Header {
+            dim: 384,
+            rows: u64::from(u32::MAX),
+            checksum: 0,
+        };
+        let err = Header::decode(Path::new("v.bin"), &h.encode(), 64 + 384 * 4);
+        assert!(
+            matches!(&err, Err(Error::Truncated { found: 1600, .. })),
+            "{err:?}"
+        );
+        assert!(format!("{}", err.unwrap_err()).contains("v.bin"));
+    }
 }

@@ -117,7 +117,7 @@ compile_error!(
     "genops-vectors reads little-endian f32 in place and supports little-endian targets only"
 );
 
-pub use ann::{recall_at_k, AnnConfig, AnnFiles, AnnIndex};
+pub use ann::{recall_at_k, AnnConfig, AnnFiles, AnnIndex, MAX_BUILD_THREADS, MAX_EF};
 pub use bandwidth::{memory_bandwidth_gbs, memory_bandwidth_gbs_threads};
 pub use bench::{
     bench, AnnFigures, AnnPoint, ExactFigures, VectorBench, MAX_EF_SEARCH, RECALL_TARGET,
