@@ -227,3 +227,95 @@ fn a_deeply_nested_query_is_refused_by_search_and_eval() {
     assert_ne!(output.status.code(), None, "killed by a signal");
     fails(output, "retriever-bm25");
 }
+
+#[test]
+fn search_and_eval_survive_every_hostile_retriever_mode() {
+    let data = data_with(&["chunker-recursive", "retriever-hostile"]);
+    let work = tempfile::tempdir().unwrap();
+    let docs = docs(work.path());
+    ok(genops(
+        data.path(),
+        &["ingest", "-i", "h", "--text-only", docs.to_str().unwrap()],
+    ));
+    let qrels = work.path().join("q.jsonl");
+    std::fs::write(
+        &qrels,
+        "{\"query\": \"alpha\", \"relevant\": [\"a.txt\"]}\n",
+    )
+    .unwrap();
+    let set = |mode: &str| format!("mode={mode}");
+    for (mode, needle) in [
+        ("panic", "hostile retriever panicked on purpose"),
+        ("loop", "retriever-hostile"),
+        ("alloc", "retriever-hostile"),
+        ("sleep", "retriever-hostile"),
+        ("error", "refused on purpose"),
+        ("unknown-id", "does not have"),
+        ("nan", "retriever-hostile"),
+        ("too-many", "retriever-hostile"),
+    ] {
+        let search = genops(
+            data.path(),
+            &[
+                "search",
+                "-i",
+                "h",
+                "-r",
+                "retriever-hostile",
+                "--set",
+                &set(mode),
+                "alpha",
+            ],
+        );
+        assert_ne!(
+            search.status.code(),
+            Some(101),
+            "search {mode} panicked the host"
+        );
+        fails(search, needle);
+        let eval = genops(
+            data.path(),
+            &[
+                "eval",
+                "retrieval",
+                "-i",
+                "h",
+                "-r",
+                "retriever-hostile",
+                "--set",
+                &set(mode),
+                qrels.to_str().unwrap(),
+            ],
+        );
+        assert_ne!(
+            eval.status.code(),
+            Some(101),
+            "eval {mode} panicked the host"
+        );
+        fails(eval, needle);
+    }
+    // Writing to stdout is allowed, but what the plugin writes never reaches the user's.
+    let out = ok(genops(
+        data.path(),
+        &[
+            "search",
+            "-i",
+            "h",
+            "-r",
+            "retriever-hostile",
+            "--set",
+            "mode=stdout",
+            "alpha",
+        ],
+    ));
+    assert!(
+        out.contains("a.txt") && !out.contains("hostile retriever writes"),
+        "{out}"
+    );
+    // The index is untouched and the well-behaved mode still answers.
+    let out = ok(genops(
+        data.path(),
+        &["search", "-i", "h", "-r", "retriever-hostile", "alpha"],
+    ));
+    assert!(out.contains("a.txt"), "{out}");
+}
