@@ -36,6 +36,7 @@
 //!         path: "hello.txt".into(),
 //!         document_hash: hash.clone(),
 //!         metadata: json!({"title": "Hello"}),
+//!         ..VersionDocument::default()
 //!     }])
 //!     .await?;
 //! let ids: Vec<i64> = chunks.iter().map(|c| c.id).collect();

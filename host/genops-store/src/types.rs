@@ -210,7 +210,7 @@ pub struct Version {
 }
 
 /// A document of a version: a source path and what it held.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VersionDocument {
     /// The source path, as the reader named it.
     pub path: String,
@@ -218,6 +218,14 @@ pub struct VersionDocument {
     pub document_hash: String,
     /// The reader's metadata (title, tags, ...).
     pub metadata: Value,
+    /// The absolute, canonical path of the file it was read from (`None` for documents
+    /// recorded before genops kept it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The absolute, canonical path of what was given to ingest that found the file: a
+    /// folder, a pattern's fixed prefix, or a named file's folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
 }
 
 /// How version `to` of an index differs from version `from` ([`crate::Store::diff`]), by

@@ -314,13 +314,16 @@ impl Store {
         }
         for document in documents {
             let inserted = sqlx::query(
-                "INSERT INTO version_documents (version_id, path, document_hash, metadata) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO version_documents \
+                 (version_id, path, document_hash, metadata, file, root) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(version_id)
             .bind(&document.path)
             .bind(&document.document_hash)
             .bind(document.metadata.to_string())
+            .bind(&document.file)
+            .bind(&document.root)
             .execute(&mut *tx)
             .await;
             match inserted {
@@ -532,19 +535,22 @@ impl Store {
     pub async fn version_documents(&self, version_id: i64) -> Result<Vec<VersionDocument>> {
         let mut conn = self.pool.acquire().await?;
         version_by_id(&mut conn, version_id).await?;
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT path, document_hash, metadata FROM version_documents \
+        type Row = (String, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT path, document_hash, metadata, file, root FROM version_documents \
              WHERE version_id = $1 ORDER BY path",
         )
         .bind(version_id)
         .fetch_all(&mut *conn)
         .await?;
         rows.into_iter()
-            .map(|(path, document_hash, metadata)| {
+            .map(|(path, document_hash, metadata, file, root)| {
                 Ok(VersionDocument {
                     path,
                     document_hash,
                     metadata: parse_json(&metadata, "document metadata")?,
+                    file,
+                    root,
                 })
             })
             .collect()
@@ -1037,6 +1043,7 @@ mod tests {
                     path: "x".into(),
                     document_hash: hash.clone(),
                     metadata: json!({}),
+                    ..VersionDocument::default()
                 }],
             )
             .await

@@ -133,6 +133,7 @@ async fn begin_with_files(
                     path: path.to_string(),
                     document_hash: hash,
                     metadata: json!({"title": path}),
+                    ..VersionDocument::default()
                 }],
             )
             .await

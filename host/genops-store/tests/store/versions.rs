@@ -385,6 +385,7 @@ async fn version_documents_refuse_duplicates_and_unknown_documents() {
         path: path.into(),
         document_hash: hash.into(),
         metadata: json!({}),
+        ..VersionDocument::default()
     };
     let error = err(store
         .put_version_documents(version.id, &[doc("a", &hash)])
@@ -423,6 +424,28 @@ async fn version_documents_refuse_duplicates_and_unknown_documents() {
         .map(|d| d.path)
         .collect();
     assert_eq!(paths, vec!["a", "b"]);
+}
+
+#[tokio::test]
+async fn version_documents_keep_the_file_and_root_they_were_read_from() {
+    let (_dir, store) = temp_store().await;
+    let version = begin_with_files(&store, "docs", None, &[]).await;
+    let (hash, _) = put_text(&store, "b\n").await;
+    let doc = VersionDocument {
+        path: "docs/b.md".into(),
+        document_hash: hash,
+        metadata: json!({}),
+        file: Some("/srv/checkout/docs/b.md".into()),
+        root: Some("/srv/checkout/docs".into()),
+    };
+    store
+        .put_version_documents(version.id, std::slice::from_ref(&doc))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.version_documents(version.id).await.unwrap(),
+        vec![doc]
+    );
 }
 
 #[tokio::test]
