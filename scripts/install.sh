@@ -69,4 +69,11 @@ if [ ${#py_missing[@]} -gt 0 ]; then
   step "installing the Python model reference: ${py_missing[*]}"
   python3 -m pip install -q "${py_missing[@]}"
 fi
+# Fuzzing (scripts/fuzz-smoke.sh): cargo fuzz, run on the stable toolchain with
+# RUSTC_BOOTSTRAP. About a minute, once.
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "0.13.2" ]; then
+  step "installing cargo-fuzz 0.13.2"
+  cargo install --quiet --locked cargo-fuzz --version 0.13.2
+fi
+
 step "toolchains ready"
