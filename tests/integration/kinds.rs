@@ -172,3 +172,36 @@ fn each_kind_refuses_the_other_kinds_calls() {
         Err(Error::WrongKind { .. })
     ));
 }
+
+#[test]
+fn loading_by_kind_refuses_another_kind_naming_both() {
+    let runtime = genops_tests::runtime();
+    let chunker = runtime
+        .load_chunker(&genops_tests::plugin_dir("chunker-hostile"))
+        .expect("a chunker loads as a chunker");
+    let chunks = chunker
+        .session(&genops_tests::sets(&[]))
+        .split(&genops_tests::doc("some text"))
+        .unwrap();
+    assert_eq!(chunks.len(), 1);
+    let err = runtime
+        .load_chunker(&genops_tests::plugin_dir("retriever-keyword"))
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("is a retriever plugin") && message.contains("says chunker"),
+        "{message}"
+    );
+    match err {
+        genops_runtime::Error::WrongKind {
+            expected, found, ..
+        } => {
+            assert_eq!(expected, genops_runtime::Kind::Chunker);
+            assert_eq!(found, genops_runtime::Kind::Retriever);
+        }
+        other => panic!("expected WrongKind, got {other}"),
+    }
+    assert!(runtime
+        .load_guardrail(&genops_tests::plugin_dir("guardrail-email"))
+        .is_ok());
+}

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use genops_runtime::{Error, Fault, Kind, LoadSource, Manifest, Runtime, RuntimeConfig};
+use genops_runtime::{
+    CompileCache, Error, Fault, Kind, LoadSource, Manifest, Runtime, RuntimeConfig,
+};
 use genops_tests::{plugin_dir, runtime};
 use wit_component::ComponentEncoder;
 use wit_parser::{ManglingAndAbi, Resolve};
@@ -216,38 +218,138 @@ fn a_manifest_naming_a_missing_component_says_which_file() {
 
 #[test]
 fn compiled_components_come_from_the_cache_the_second_time() {
-    let cache = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
     let load = |dir: &Path| {
-        Runtime::new(RuntimeConfig::default(), Some(dir.to_path_buf()))
-            .unwrap()
+        cached_runtime(dir)
             .load_dir(&plugin_dir("paragraph-rust"))
             .unwrap()
     };
-    assert_eq!(load(cache.path()).load_source(), LoadSource::Compiled);
-    let second = load(cache.path());
+    assert_eq!(load(data.path()).load_source(), LoadSource::Compiled);
+    let second = load(data.path());
     assert_eq!(second.load_source(), LoadSource::Cache);
     assert_eq!(second.describe().unwrap().name, "paragraph");
 
     // A corrupt artifact is replaced, not trusted.
-    for entry in std::fs::read_dir(cache.path()).unwrap() {
-        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+    for path in artifacts(data.path()) {
+        std::fs::write(path, b"garbage").unwrap();
     }
-    let third = load(cache.path());
+    let third = load(data.path());
     assert_eq!(third.load_source(), LoadSource::Compiled);
     assert_eq!(third.describe().unwrap().name, "paragraph");
-    assert_eq!(load(cache.path()).load_source(), LoadSource::Cache);
+    assert_eq!(load(data.path()).load_source(), LoadSource::Cache);
+}
+
+/// A runtime whose compile cache is the layout of the data directory `data`.
+fn cached_runtime(data: &Path) -> Runtime {
+    Runtime::with_cache(
+        RuntimeConfig::default(),
+        Some(CompileCache::in_data_dir(data)),
+        None,
+    )
+    .unwrap()
+}
+
+/// The artifact files in the cache of data directory `data`.
+fn artifacts(data: &Path) -> Vec<PathBuf> {
+    let dir = CompileCache::in_data_dir(data).dir;
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// The cached artifact of the plugin `plugin` (found by its digest) in data directory `data`.
+fn artifact_of(data: &Path, plugin: &genops_runtime::Plugin) -> PathBuf {
+    let hex = plugin.id().digest.trim_start_matches("sha256:").to_string();
+    artifacts(data)
+        .into_iter()
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&hex))
+        .expect("the plugin's artifact is cached")
+}
+
+/// Regression: any .cwasm under the cache folder was deserialised as is, so plugin A's
+/// artifact copied over plugin B's ran A's code under B's digest. Artifacts now carry a tag
+/// keyed outside the cache and bound to the component's digest.
+#[test]
+fn an_artifact_copied_from_another_plugin_does_not_run() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = cached_runtime(data.path());
+    let a = runtime.load_dir(&plugin_dir("paragraph-rust")).unwrap();
+    let b = runtime.load_dir(&plugin_dir("chunker-hostile")).unwrap();
+    std::fs::copy(artifact_of(data.path(), &a), artifact_of(data.path(), &b)).unwrap();
+
+    let b = cached_runtime(data.path())
+        .load_dir(&plugin_dir("chunker-hostile"))
+        .unwrap();
+    assert_eq!(b.load_source(), LoadSource::Compiled, "the copy is refused");
+    assert_eq!(
+        b.describe().unwrap().name,
+        "chunker-hostile",
+        "B runs B's code"
+    );
+    let again = cached_runtime(data.path())
+        .load_dir(&plugin_dir("chunker-hostile"))
+        .unwrap();
+    assert_eq!(again.load_source(), LoadSource::Cache, "and is replaced");
+    assert_eq!(again.describe().unwrap().name, "chunker-hostile");
+}
+
+/// Regression: patched machine code in a cached artifact ran in the host. A changed byte now
+/// fails the artifact's tag, and the component is compiled again.
+#[test]
+fn a_patched_artifact_is_compiled_again_not_loaded() {
+    let data = tempfile::tempdir().unwrap();
+    let plugin = cached_runtime(data.path())
+        .load_dir(&plugin_dir("paragraph-rust"))
+        .unwrap();
+    let path = artifact_of(data.path(), &plugin);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for at in [bytes.len() / 2, bytes.len() - 1] {
+        bytes[at] ^= 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let reloaded = cached_runtime(data.path())
+        .load_dir(&plugin_dir("paragraph-rust"))
+        .unwrap();
+    assert_eq!(reloaded.load_source(), LoadSource::Compiled);
+    assert_eq!(reloaded.describe().unwrap().name, "paragraph");
+    assert_ne!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the patched file is replaced"
+    );
+}
+
+/// The key that vouches for artifacts lives outside the cache folder, readable by its owner
+/// only, and the cache folder is private.
+#[cfg(unix)]
+#[test]
+fn the_cache_folder_and_its_key_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    cached_runtime(data.path());
+    let cache = CompileCache::in_data_dir(data.path());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&cache.dir), 0o700);
+    assert_eq!(mode(&cache.key_file), 0o600);
+    assert!(!cache.key_file.starts_with(&cache.dir));
 }
 
 #[test]
 fn different_engine_settings_do_not_share_artifacts() {
-    let cache = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
     let with_fuel = |fuel: bool| {
-        Runtime::new(
+        Runtime::with_cache(
             RuntimeConfig {
                 fuel,
                 ..RuntimeConfig::default()
             },
-            Some(cache.path().to_path_buf()),
+            Some(CompileCache::in_data_dir(data.path())),
+            None,
         )
         .unwrap()
         .load_dir(&plugin_dir("paragraph-rust"))

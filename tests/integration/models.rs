@@ -231,3 +231,84 @@ fn granting_a_path_instead_of_a_name_is_refused() {
     assert!(message.contains("../../etc"), "{message}");
     assert!(message.contains("genops models list"), "{message}");
 }
+
+/// Regression: a models call ignored the call's deadline (256 texts ran 25.8 s under a 1 s
+/// deadline). Embedding now runs in slices checked against the deadline.
+#[test]
+fn embedding_many_texts_stops_at_the_deadline() {
+    use std::time::{Duration, Instant};
+    let text = "A sentence long enough to cost the model some work. ".repeat(40);
+    let texts = vec![text.as_str(); 256];
+    models().embed(MODEL, &["warm up"]).unwrap();
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(300);
+    let out = models()
+        .embed_before(MODEL, &texts, deadline)
+        .expect("the model runs");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1200),
+        "stopped after {took:?}, not near its 300 ms deadline"
+    );
+    if let Some(out) = out {
+        assert_eq!(out.len(), 256, "a finished call embeds every text");
+    }
+    // A deadline that already passed does no work at all.
+    assert!(models()
+        .embed_before(MODEL, &texts, Instant::now())
+        .unwrap()
+        .is_none());
+    // A generous one embeds everything, in order.
+    let few = ["one", "two", "three", "four", "five", "six"];
+    let got = models()
+        .embed_before(MODEL, &few, Instant::now() + Duration::from_secs(600))
+        .unwrap()
+        .expect("time enough");
+    let plain = models().embed(MODEL, &few).unwrap();
+    assert_eq!(got.len(), plain.len());
+    for (a, b) in got.iter().zip(&plain) {
+        assert_eq!(a.tokens, b.tokens);
+    }
+}
+
+/// Regression: the same through a plugin: an evaluator embedding many samples under a
+/// short deadline ends near the deadline, as a timeout or with its samples refused, never
+/// after running every model call.
+#[test]
+fn a_plugin_calling_models_past_its_deadline_is_stopped() {
+    use std::time::{Duration, Instant};
+    let runtime = genops_runtime::Runtime::with_models(
+        genops_runtime::RuntimeConfig {
+            default_timeout_ms: 500,
+            ..genops_runtime::RuntimeConfig::default()
+        },
+        Some(genops_tests::cache_dir()),
+        Some(models()),
+    )
+    .unwrap();
+    let plugin = runtime.load_dir(&plugin_dir(PLUGIN)).unwrap();
+    let text = "A sentence long enough to cost the model some work. ".repeat(40);
+    let samples = vec![sample(&text, &text); 512];
+    // Loading the model is not the call's work: load it first.
+    models().embed(MODEL, &["warm up"]).unwrap();
+    let started = Instant::now();
+    let result = plugin.session(&sets(&[])).evaluate(&samples);
+    let took = started.elapsed();
+    // The machine is noisy: allow four times the deadline.
+    assert!(
+        took < Duration::from_millis(2000),
+        "ran {took:?} under a 500 ms deadline"
+    );
+    if let Err(e) = result {
+        assert!(
+            matches!(
+                e,
+                Error::Fault {
+                    fault: Fault::Timeout { .. },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+}

@@ -191,3 +191,56 @@ fn limits_above_the_ceiling_are_refused_at_load() {
         "{text}"
     );
 }
+
+/// Regression: a plugin blocked in WASI (a sleep, a poll on a timer) ran 8 s under a 1 s
+/// deadline, and a long poll never returned: epoch interruption cannot reach host code.
+/// Polls are now cut at the call's deadline and reported as timeouts.
+#[test]
+fn blocking_in_wasi_times_out_at_the_deadline() {
+    use std::time::{Duration, Instant};
+    for mode in ["sleep", "poll"] {
+        let started = Instant::now();
+        let (fault, _, _) = fault_of(hostile(mode));
+        let took = started.elapsed();
+        assert!(matches!(fault, Fault::Timeout { .. }), "{mode}: {fault}");
+        // The manifest's deadline is 500 ms; the machine is noisy, so allow four times it.
+        assert!(
+            took < Duration::from_millis(2000),
+            "{mode}: stopped after {took:?}"
+        );
+    }
+    assert_recovers();
+}
+
+/// Regression: a plugin's panic or its printing to stdout made `genops ingest` exit 101,
+/// because WASI's blocking output started a tokio runtime inside the caller's. Called from
+/// inside a tokio runtime, each misbehaviour is an error, and the host keeps serving.
+#[test]
+fn plugins_writing_output_inside_a_tokio_runtime_are_errors_not_host_panics() {
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio.block_on(async {
+        for mode in ["panic", "stdout", "sleep"] {
+            let result = hostile(mode);
+            assert!(result.is_err(), "{mode}: {result:?}");
+        }
+        let (_, _, stderr) = fault_of(hostile("panic"));
+        assert!(stderr.contains("panicked on purpose"), "{stderr}");
+        assert_recovers();
+    });
+}
+
+#[test]
+fn stdout_floods_are_dropped_and_the_call_ends_normally() {
+    match hostile("stdout") {
+        Err(Error::Plugin { error, .. }) => {
+            assert_eq!(
+                error,
+                PluginError::Other("printed 200000 lines to stdout".into())
+            )
+        }
+        other => panic!("expected the plugin's own error, got {other:?}"),
+    }
+}

@@ -44,11 +44,11 @@ impl CompileCache {
     }
 
     /// The layout of a data directory: artifacts in `<data-dir>/cache/compiled/`, the key in
-    /// `<data-dir>/cache-key`.
+    /// `<data-dir>/cache.key`.
     pub fn in_data_dir(data_dir: &Path) -> Self {
         Self::new(
             data_dir.join("cache").join("compiled"),
-            data_dir.join("cache-key"),
+            data_dir.join("cache.key"),
         )
     }
 

@@ -118,12 +118,10 @@ impl RuntimeConfig {
         // sizes, the stack in bytes.
         mib_to_bytes(self.max_memory_mb, "max-memory-mb")?;
         deadline_ticks(self.max_timeout_ms, self.epoch_tick_ms)?;
-        if std::time::Instant::now()
-            .checked_add(std::time::Duration::from_millis(self.max_timeout_ms))
-            .is_none()
-        {
+        // A deadline is an instant and a count of epoch ticks; a day bounds both well.
+        if self.max_timeout_ms > MAX_TIMEOUT_MS {
             return fail(format!(
-                "max-timeout-ms is {}, too far in the future for this system's clock; use at most a day (86400000)",
+                "max-timeout-ms is {}; use at most {MAX_TIMEOUT_MS} (a day)",
                 self.max_timeout_ms
             ));
         }
@@ -147,6 +145,9 @@ impl RuntimeConfig {
         Ok(())
     }
 }
+
+/// The longest deadline the runtime accepts, in milliseconds: a day.
+const MAX_TIMEOUT_MS: u64 = 86_400_000;
 
 /// Core instances the pool reserves per component instance (componentize-py and
 /// componentize-js components hold a dozen).

@@ -38,6 +38,7 @@ mod kinds;
 mod plugin;
 mod registry;
 mod runtime;
+pub mod typed;
 
 pub use cache::CompileCache;
 pub use catalog::{Catalog, Installed};
@@ -56,6 +57,7 @@ pub use plugin::{
 };
 pub use registry::Registry;
 pub use runtime::{inspect_bytes, Inspection, LoadSource, Runtime};
+pub use typed::{TypedPlugin, TypedSession};
 
 /// The version of the `genops:plugin` WIT package this host implements. The host loads
 /// components built against any earlier version of the same line (0.1.0 to this one): a

@@ -141,4 +141,42 @@ mod tests {
         assert!(limiter.memory_growing(40, 60, None).unwrap());
         assert!(limiter.memory_growing(60, 61, None).is_err());
     }
+
+    /// Regression: the cap counted each linear memory alone, so a component with 7 extra
+    /// memories under a 256 MiB cap reached 1.8 GB. Here a component built from WAT holds
+    /// eight core instances with a memory each; growing them all is refused at the cap.
+    #[test]
+    fn extra_memories_count_against_the_cap() {
+        const PAGE: usize = 64 << 10;
+        let memories = 8;
+        let mut wat = String::from(
+            "(component (core module $m (memory 1) (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow))",
+        );
+        for i in 0..memories {
+            wat.push_str(&format!(
+                " (core instance $i{i} (instantiate $m)) (func (export \"grow{i}\") (param \"pages\" u32) (result s32) (canon lift (core func $i{i} \"grow\")))"
+            ));
+        }
+        wat.push(')');
+        let engine = wasmtime::Engine::default();
+        let component = wasmtime::component::Component::new(&engine, &wat).unwrap();
+        // 64 pages in all: the eight initial pages and seven growths of eight pages fit.
+        let mut store = wasmtime::Store::new(&engine, Limiter::new((64 * PAGE) as u64));
+        store.limiter(|l| l);
+        let instance = wasmtime::component::Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .unwrap();
+        for i in 0..memories {
+            let grow = instance
+                .get_typed_func::<(u32,), (i32,)>(&mut store, &format!("grow{i}"))
+                .unwrap();
+            let result = grow.call(&mut store, (8,));
+            if i < memories - 1 {
+                assert_eq!(result.unwrap(), (1,), "memory {i} grows from its one page");
+            } else {
+                assert!(result.is_err(), "the eighth growth passes the cap");
+                assert_eq!(store.data().exceeded, Some((72 * PAGE) as u64));
+            }
+        }
+    }
 }

@@ -1,8 +1,11 @@
 //! The part of WASI 0.2 a plugin gets: what the guest toolchains (Rust's std, wasi-libc,
 //! componentize-py, componentize-js) import to start, with nothing granted behind it.
 //!
-//! - No files (no preopened directories), no environment, no arguments, no sockets (the
-//!   socket and name-lookup interfaces are not linked at all), an empty stdin.
+//! - No files (no preopened directories), no environment, no arguments, an empty stdin.
+//! - No network: the socket interfaces are linked because componentize-py components import
+//!   them, but TCP, UDP and name lookup are switched off, so creating a socket or looking a
+//!   name up fails with access denied before the host makes any socket, and every address
+//!   is refused. HTTP is not linked at all.
 //! - stdout and stderr go to in-memory pipes that keep only their last bytes, so a chatty
 //!   plugin costs a bounded amount of memory and its last words (a panic message, a Python
 //!   traceback) can be shown in a fault report.
@@ -21,6 +24,7 @@ use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::sync::io::poll as sync_poll;
 use wasmtime_wasi::p2::{DynPollable, OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_io::bindings::wasi::io::poll as async_poll;
 
@@ -46,6 +50,9 @@ impl WasiState {
         let ctx = WasiCtxBuilder::new()
             .stdout(TailPipe::new(STDOUT_BYTES))
             .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
             .build();
         Self {
             ctx,
@@ -129,10 +136,10 @@ impl sync_poll::HostPollable for BoundedPoll<'_> {
     }
 }
 
-/// Links the WASI subset. Each interface is linked on its own, so what is left out (the
-/// sockets, name lookup) is simply not there: a plugin importing it fails to load.
+/// Links the WASI subset. Each interface is linked on its own, so what is left out (HTTP,
+/// any later proposal) is simply not there: a plugin importing it fails to load.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sync};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets, sync};
     let l = linker;
     wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<HostState, Table>(l, |s| {
         &mut s.wasi.table
@@ -161,6 +168,18 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     // directory there is no descriptor to use it with.
     filesystem::preopens::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
     sync::filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
+    // Denied in the context (see `WasiState::new`); linked so that Python components load.
+    let network = sockets::network::LinkOptions::default();
+    sockets::network::add_to_linker::<HostState, WasiSockets>(l, &network, HostState::sockets)?;
+    sockets::instance_network::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    sockets::ip_name_lookup::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    sockets::tcp_create_socket::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    sync::sockets::tcp::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    sync::sockets::udp_create_socket::add_to_linker::<HostState, WasiSockets>(
+        l,
+        HostState::sockets,
+    )?;
+    sync::sockets::udp::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
     Ok(())
 }
 

@@ -16,7 +16,7 @@ impl Chunker for Hostile {
         PluginInfo::new("chunker-hostile", "misbehaves on purpose")
             .option(
                 "mode",
-                "whole, slow, loop, alloc, recurse, panic, error, past-end, mid-char, reversed, log-flood",
+                "whole, slow, loop, alloc, recurse, panic, error, past-end, mid-char, reversed, log-flood, sleep, poll, stdout",
                 Some("whole"),
             )
             .option("tag", "copied into each chunk's metadata", Some("v1"))
@@ -69,6 +69,24 @@ impl Chunker for Hostile {
                     log::info(&format!("flood {i}"));
                 }
                 Ok(vec![whole])
+            }
+            // Blocks in the host (wasi:io/poll on a timer) rather than in wasm, where epoch
+            // interruption cannot reach it.
+            "sleep" => {
+                std::thread::sleep(Duration::from_secs(3600));
+                Ok(vec![whole])
+            }
+            "poll" => {
+                let timer =
+                    wasip2::clocks::monotonic_clock::subscribe_duration(3600 * 1_000_000_000);
+                wasip2::io::poll::poll(&[&timer]);
+                Ok(vec![whole])
+            }
+            "stdout" => {
+                for i in 0..200_000 {
+                    println!("stdout flood {i}: a plugin printing far more than anyone reads");
+                }
+                Err(PluginError::Other("printed 200000 lines to stdout".into()))
             }
             other => Err(PluginError::InvalidConfig(format!(
                 "config `mode` has value `{other}`; see describe() for the modes"
