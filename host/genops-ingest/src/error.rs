@@ -57,6 +57,41 @@ pub enum Error {
         /// What the runtime said.
         error: genops_runtime::Error,
     },
+    /// A document gave more chunks, or more chunk text, than the ingest limits allow.
+    #[error("chunker {plugin} cut {source_name} ({bytes} bytes) into {found}, over the limit of {limit} (`{key}` under [ingest] in genops.toml); a chunker that repeats the document is broken, otherwise raise `{key}`")]
+    ChunkLimit {
+        /// The document.
+        source_name: String,
+        /// The chunker.
+        plugin: String,
+        /// The document's size.
+        bytes: u64,
+        /// What it gave (`2000 chunks`, `2097152000 bytes of chunk text`).
+        found: String,
+        /// The bound it passed.
+        limit: String,
+        /// The setting that sets the bound.
+        key: &'static str,
+    },
+    /// An ingest limit is unusable.
+    #[error("ingest limit `{key}` {message} (under [ingest] in genops.toml)")]
+    BadLimit {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Documents of the live version were read from a folder that is gone as a whole.
+    #[error("{root} is missing, and the live version has {documents} documents read from it; --prune would drop them all: mount or restore it (or ingest from where it is now), then prune")]
+    SourceRootMissing {
+        /// The folder.
+        root: PathBuf,
+        /// How many documents it held.
+        documents: usize,
+    },
+    /// The embedding model gave vectors an index version cannot hold.
+    #[error("{0}; use another embedding model")]
+    BadVectors(String),
     /// The plugin runtime failed outside a document.
     #[error(transparent)]
     Runtime(#[from] genops_runtime::Error),

@@ -1,25 +1,26 @@
-//! One ingest run: read the files, reuse what the store has, chunk and embed the rest, and
-//! write a new index version that goes live only when it is complete.
+//! One ingest run: read the files, plan the version's document set, then chunk, embed and
+//! index it (the stages of [`crate::stages`]) into a new version that goes live only when
+//! it is complete.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use genops_index::{AnnConfig, NewRow, VersionBuilder};
+use genops_index::AnnConfig;
 use genops_models::{Models, Task};
-use genops_runtime::{Document, Kind, Plugin};
-use genops_store::{
-    ChunkerIdentity, EmbedderIdentity, NewChunk, NewDocument, NewVersion, Store, VersionDocument,
-};
+use genops_runtime::{Kind, Plugin};
+use genops_store::{ChunkerIdentity, EmbedderIdentity, NewVersion, Store, VersionDocument};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::read::{read_source, JsonlFields, Skipped, SourceDoc};
-use crate::{Error, Progress, SourceFile};
-
-/// Texts embedded per call of the model: large enough to keep the batching queue full,
-/// small enough that progress moves.
-const EMBED_BATCH: usize = 256;
+use crate::lock::{lock_index, recover_crashed};
+use crate::read::{JsonlFields, Skipped, SourceDoc};
+use crate::sources::file_of;
+use crate::stages::chunk::{ChunkStage, PlannedDoc};
+use crate::stages::embed::{EmbedStage, Embedder, ModelEmbedder};
+use crate::stages::index::IndexStage;
+use crate::stages::read::{read_files, ReadFiles};
+use crate::{Error, IngestLimits, Progress, SourceFile};
 
 /// What one ingest run does.
 pub struct IngestOptions {
@@ -42,6 +43,8 @@ pub struct IngestOptions {
     pub ann: Option<AnnConfig>,
     /// ...when the version has at least this many chunks (below, an exact scan is fast).
     pub ann_min_rows: usize,
+    /// What one file and one document may cost (`[ingest]` in genops.toml).
+    pub limits: IngestLimits,
 }
 
 /// What an ingest run did.
@@ -99,16 +102,6 @@ impl From<Skipped> for SkippedEntry {
     }
 }
 
-/// One document of the version being built.
-struct Entry {
-    hash: String,
-    metadata: BTreeMap<String, String>,
-    media_type: String,
-    /// The text, when this run read it; documents carried over read theirs from the store
-    /// only if they must be chunked again.
-    text: Option<String>,
-}
-
 /// The content hash of a document: what it says and what is known about it, so a change
 /// of either makes it a changed document.
 pub fn document_hash(doc: &SourceDoc) -> String {
@@ -127,75 +120,117 @@ pub fn document_hash(doc: &SourceDoc) -> String {
     genops_store::sha256_hex(&bytes)
 }
 
-/// Reads the files of `paths`: the documents by source, the files that were read, the
-/// files that were found, and what was skipped.
-pub(crate) struct ReadFiles {
-    pub(crate) docs: Vec<SourceDoc>,
-    pub(crate) read: BTreeSet<String>,
-    pub(crate) found: BTreeSet<String>,
-    pub(crate) skipped: Vec<Skipped>,
+/// Whether a document of the live version is still on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Presence {
+    /// Its file exists (or was found but could not be read), and still holds it.
+    Here,
+    /// Its file was re-read and no longer holds it, or its file is gone.
+    Gone,
+    /// Its file is gone with the whole folder it was found under: missing, not deleted.
+    RootMissing(PathBuf),
 }
 
-pub(crate) fn read_files(
-    files: &[SourceFile],
-    jsonl: &JsonlFields,
-    progress: &mut dyn Progress,
-) -> ReadFiles {
-    let mut out = ReadFiles {
-        docs: Vec::new(),
-        read: BTreeSet::new(),
-        found: BTreeSet::new(),
-        skipped: Vec::new(),
-    };
-    progress.stage("reading", files.len() as u64);
-    for SourceFile {
-        name: display,
-        path,
-        format,
-    } in files
-    {
-        out.found.insert(display.clone());
-        let result = std::fs::read(path)
-            .map_err(|e| format!("cannot be read ({e}); check its permissions"))
-            .and_then(|bytes| read_source(display, &bytes, *format, jsonl));
-        match result {
-            Ok((docs, skipped)) => {
-                out.read.insert(display.clone());
-                out.docs.extend(docs);
-                out.skipped.extend(skipped);
-            }
-            Err(reason) => out.skipped.push(Skipped {
-                source: display.clone(),
-                reason,
-            }),
+/// The file a document of a version was read from: as recorded, or (for documents
+/// recorded before genops kept it) its name taken from `base`.
+fn recorded_file(d: &VersionDocument, base: &Path) -> PathBuf {
+    match &d.file {
+        Some(f) => PathBuf::from(f),
+        None => {
+            let p = base.join(file_of(&d.path));
+            std::fs::canonicalize(&p).unwrap_or(p)
         }
-        progress.advance(1);
     }
-    progress.finish_stage();
-    out
 }
 
-/// Whether a document of the live version is gone from disk: its file was re-read and no
-/// longer holds it (a .jsonl record), or its file does not exist any more. A file that
-/// exists but was not named, or could not be read, keeps its documents.
-pub(crate) fn is_gone(
-    source: &str,
+/// Where a document of the live version stands against this run's reading. `on_disk` is
+/// the sources read in this run.
+pub(crate) fn presence(
+    d: &VersionDocument,
+    base: &Path,
     read: &ReadFiles,
-    on_disk: &std::collections::BTreeSet<String>,
-) -> bool {
-    let file = file_of(source);
-    if read.read.contains(file) {
-        return !on_disk.contains(source);
+    on_disk: &BTreeSet<&str>,
+) -> Presence {
+    let file = recorded_file(d, base);
+    if read.read.contains(&file) {
+        return if on_disk.contains(d.path.as_str()) {
+            Presence::Here
+        } else {
+            Presence::Gone
+        };
     }
-    !read.found.contains(file) && !Path::new(file).exists()
+    if read.found.contains(&file) || file.exists() {
+        return Presence::Here;
+    }
+    match &d.root {
+        Some(root) if !Path::new(root).exists() => Presence::RootMissing(PathBuf::from(root)),
+        _ => Presence::Gone,
+    }
 }
 
-/// The file a document came from (`a.jsonl#7` came from `a.jsonl`).
-pub(crate) fn file_of(source: &str) -> &str {
-    source.split_once('#').map_or(source, |(file, _)| file)
+/// The document set of the new version: the parent's, with every file read in this run
+/// replaced by what it holds now, and (with `prune`) the documents whose files are gone
+/// dropped. Refuses to prune documents whose whole root folder is missing. Relative names
+/// of documents recorded without their file are taken from `base`.
+pub(crate) fn plan_documents(
+    previous: &[VersionDocument],
+    read: ReadFiles,
+    prune: bool,
+    base: &Path,
+) -> Result<BTreeMap<String, PlannedDoc>, Error> {
+    let on_disk: BTreeSet<&str> = read.docs.iter().map(|d| d.doc.source.as_str()).collect();
+    let mut set = BTreeMap::new();
+    let mut missing_roots: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for d in previous {
+        if read.read.contains(&recorded_file(d, base)) {
+            // Replaced by what the file holds now.
+            continue;
+        }
+        let keep = match presence(d, base, &read, &on_disk) {
+            Presence::Here => true,
+            Presence::Gone => !prune,
+            Presence::RootMissing(root) => {
+                *missing_roots.entry(root).or_default() += 1;
+                true
+            }
+        };
+        if keep {
+            set.insert(
+                d.path.clone(),
+                PlannedDoc {
+                    hash: d.document_hash.clone(),
+                    metadata: metadata_map(&d.metadata),
+                    media_type: String::new(),
+                    text: None,
+                    file: d.file.clone(),
+                    root: d.root.clone(),
+                },
+            );
+        }
+    }
+    if prune {
+        if let Some((root, documents)) = missing_roots.into_iter().next() {
+            return Err(Error::SourceRootMissing { root, documents });
+        }
+    }
+    for r in read.docs {
+        let hash = document_hash(&r.doc);
+        set.insert(
+            r.doc.source,
+            PlannedDoc {
+                hash,
+                metadata: r.doc.metadata,
+                media_type: r.doc.media_type,
+                text: Some(r.doc.text),
+                file: Some(r.file.display().to_string()),
+                root: Some(r.root.display().to_string()),
+            },
+        );
+    }
+    Ok(set)
 }
 
-fn metadata_map(value: &Value) -> BTreeMap<String, String> {
+pub(crate) fn metadata_map(value: &Value) -> BTreeMap<String, String> {
     value
         .as_object()
         .map(|m| {
@@ -211,13 +246,6 @@ fn metadata_map(value: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn metadata_value(map: &BTreeMap<String, String>) -> Value {
-    map.iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
 /// Runs one ingest.
 pub async fn ingest(
     store: &Store,
@@ -227,6 +255,7 @@ pub async fn ingest(
     progress: &mut dyn Progress,
 ) -> Result<IngestReport, Error> {
     let started = Instant::now();
+    options.limits.validate()?;
     let plugin = &options.chunker;
     if plugin.kind() != Kind::Chunker {
         return Err(Error::NotAChunker(plugin.id().to_string()));
@@ -268,49 +297,26 @@ pub async fn ingest(
         .as_ref()
         .map(|e| genops_store::embedder_key(&e.sha256, &e.settings));
 
-    let read = read_files(&options.files, &options.jsonl, progress);
+    let read = read_files(&options.files, &options.jsonl, &options.limits, progress);
     let mut report = IngestReport {
         index: options.index.clone(),
         parent: parent.as_ref().map(|p| p.number),
-        skipped: read.skipped.into_iter().map(SkippedEntry::from).collect(),
+        skipped: read
+            .skipped
+            .iter()
+            .cloned()
+            .map(SkippedEntry::from)
+            .collect(),
         ..IngestReport::default()
     };
-
-    // The document set: the parent's, with every file read in this run replaced by what
-    // it holds now, and (with --prune) the files no longer found dropped.
     let previous: Vec<VersionDocument> = match &parent {
         Some(p) => store.version_documents(p.id).await?,
         None => Vec::new(),
     };
-    let mut set: BTreeMap<String, Entry> = BTreeMap::new();
-    for d in &previous {
-        let file = file_of(&d.path);
-        let replaced = read.read.contains(file);
-        let pruned = options.prune && !read.found.contains(file) && !Path::new(file).exists();
-        if !replaced && !pruned {
-            set.insert(
-                d.path.clone(),
-                Entry {
-                    hash: d.document_hash.clone(),
-                    metadata: metadata_map(&d.metadata),
-                    media_type: String::new(),
-                    text: None,
-                },
-            );
-        }
-    }
-    for doc in read.docs {
-        let hash = document_hash(&doc);
-        set.insert(
-            doc.source.clone(),
-            Entry {
-                hash,
-                metadata: doc.metadata,
-                media_type: doc.media_type,
-                text: Some(doc.text),
-            },
-        );
-    }
+    // Files are absolute already; only documents recorded before files were kept have
+    // relative names, which meant the working directory then too.
+    let base = std::env::current_dir().unwrap_or_default();
+    let set = plan_documents(&previous, read, options.prune, &base)?;
     if set.is_empty() {
         let names: Vec<&str> = options.files.iter().map(|f| f.name.as_str()).collect();
         return Err(Error::NothingFound(names.join(" ")));
@@ -340,25 +346,27 @@ pub async fn ingest(
             },
         )
         .await?;
-    let built = build_version(
+    let mut model_embedder = embedder
+        .as_ref()
+        .zip(embedder_key.as_deref())
+        .map(|(m, key)| ModelEmbedder {
+            models,
+            model: &m.name,
+            key,
+        });
+    let build = Build {
         store,
         data_dir,
-        models,
-        &version,
-        set,
-        &mut session,
-        &chunking_key,
-        embedder
-            .as_ref()
-            .map(|m| m.name.as_str())
-            .zip(embedder_key.as_deref()),
-        options.ann.as_ref(),
-        options.ann_min_rows,
-        &mut report,
-        progress,
-    )
-    .await;
-    match built {
+        version: &version,
+        session: &mut session,
+        plugin: plugin.id().to_string(),
+        chunking_key: &chunking_key,
+        embedder: model_embedder.as_mut().map(|e| e as &mut dyn Embedder),
+        ann: options.ann.as_ref(),
+        ann_min_rows: options.ann_min_rows,
+        limits: &options.limits,
+    };
+    match build.run(set, &mut report, progress).await {
         Ok(stats) => {
             let finished = store.finish_version(version.id, &stats).await?;
             report.version = Some(finished.number);
@@ -379,272 +387,88 @@ pub async fn ingest(
     }
 }
 
-/// Takes the index's ingest lock: one ingest per index at a time. The operating system
-/// releases it when the process ends, however it ends, so holding it proves that no other
-/// ingest of the index is alive.
-fn lock_index(data_dir: &Path, index: &str) -> Result<std::fs::File, Error> {
-    let dir = data_dir.join("indexes");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
-        action: "cannot create",
-        path: dir.clone(),
-        source: e,
-    })?;
-    let path = dir.join(format!("{index}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::Io {
-            action: "cannot open",
-            path: path.clone(),
-            source: e,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy(index.to_string())),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io {
-            action: "cannot lock",
-            path,
-            source: e,
-        }),
-    }
-}
-
-/// Marks versions of `index` left `building` by a process that died as failed, and removes
-/// their half-written folders, so they are neither live nor in the way. Called with the
-/// index's lock held, so every building version of the index belongs to a dead process.
-async fn recover_crashed(store: &Store, data_dir: &Path, index: &str) -> Result<(), Error> {
-    for v in store.stale_building_versions(Duration::ZERO).await? {
-        if v.index == index {
-            store
-                .fail_version(v.id, "the ingest that built it stopped before it finished")
-                .await?;
-            tracing::warn!(
-                index,
-                version = v.number,
-                "a crashed ingest left this version unfinished; marked failed"
-            );
-        }
-    }
-    genops_index::remove_partial_builds(&data_dir.join("indexes").join(index))?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn build_version(
-    store: &Store,
-    data_dir: &Path,
-    models: &Models,
-    version: &genops_store::Version,
-    set: BTreeMap<String, Entry>,
-    session: &mut genops_runtime::Session,
-    chunking_key: &str,
-    embedder: Option<(&str, &str)>,
-    ann: Option<&AnnConfig>,
+/// Everything the stages of one version need.
+struct Build<'a> {
+    store: &'a Store,
+    data_dir: &'a Path,
+    version: &'a genops_store::Version,
+    session: &'a mut genops_runtime::Session,
+    plugin: String,
+    chunking_key: &'a str,
+    embedder: Option<&'a mut dyn Embedder>,
+    ann: Option<&'a AnnConfig>,
     ann_min_rows: usize,
-    report: &mut IngestReport,
-    progress: &mut dyn Progress,
-) -> Result<Value, Error> {
-    // Chunk: the store's chunks when this document was chunked this way before.
-    progress.stage("chunking", set.len() as u64);
-    let chunk_started = Instant::now();
-    let mut rows: Vec<(
-        String,
-        String,
-        BTreeMap<String, String>,
-        genops_store::Chunk,
-    )> = Vec::new();
-    let mut version_documents = Vec::with_capacity(set.len());
-    for (source, entry) in &set {
-        if let Some(text) = &entry.text {
-            store
-                .put_document(NewDocument {
-                    hash: &entry.hash,
-                    media_type: &entry.media_type,
-                    byte_size: text.len() as u64,
-                    text,
-                })
-                .await?;
-        }
-        let chunks = match store.chunks_for(&entry.hash, chunking_key).await? {
-            Some(chunks) => chunks,
-            None => {
-                let (text, media_type) = match &entry.text {
-                    Some(t) => (t.clone(), entry.media_type.clone()),
-                    None => {
-                        let doc = store.document(&entry.hash).await?.ok_or_else(|| {
-                            Error::Store(genops_store::Error::Corrupt(format!(
-                                "document {} of {source} is missing from the store",
-                                entry.hash
-                            )))
-                        })?;
-                        (doc.text, doc.media_type)
-                    }
-                };
-                let mut metadata: Vec<(String, String)> = entry
-                    .metadata
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                metadata.push(("source".into(), source.clone()));
-                let doc = Document {
-                    id: entry.hash.clone(),
-                    text,
-                    media_type,
-                    metadata,
-                };
-                let pieces = session.split(&doc).map_err(|error| Error::Chunker {
-                    source_name: source.clone(),
-                    error,
-                })?;
-                let new: Vec<NewChunk> = pieces
-                    .iter()
-                    .map(|c| NewChunk {
-                        start: c.start as u64,
-                        end: c.end as u64,
-                        text: doc.text[c.start..c.end].to_string(),
-                        metadata: c
-                            .metadata
-                            .iter()
-                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                            .collect::<serde_json::Map<_, _>>()
-                            .into(),
-                    })
-                    .collect();
-                report.chunked_documents += 1;
-                store.put_chunks(&entry.hash, chunking_key, &new).await?
-            }
-        };
-        for chunk in chunks {
-            rows.push((
-                source.clone(),
-                entry.hash.clone(),
-                entry.metadata.clone(),
-                chunk,
-            ));
-        }
-        version_documents.push(VersionDocument {
-            path: source.clone(),
-            document_hash: entry.hash.clone(),
-            metadata: metadata_value(&entry.metadata),
-        });
-        store.touch_version(version.id).await?;
-        progress.advance(1);
-    }
-    progress.finish_stage();
-    report.chunk_seconds = chunk_started.elapsed().as_secs_f64();
-
-    // Embed: only chunks the store has no vector for under this model and settings.
-    let mut vectors: Vec<Option<Vec<f32>>> = vec![None; rows.len()];
-    let embed_started = Instant::now();
-    if let Some((model, key)) = embedder {
-        let ids: Vec<i64> = rows.iter().map(|r| r.3.id).collect();
-        let mut cached = store.embeddings(&ids, key).await?;
-        let mut seen = std::collections::HashSet::new();
-        let missing: Vec<usize> = (0..rows.len())
-            .filter(|&i| !cached.contains_key(&ids[i]) && seen.insert(ids[i]))
-            .collect();
-        progress.stage("embedding", missing.len() as u64);
-        for batch in missing.chunks(EMBED_BATCH) {
-            let texts: Vec<&str> = batch.iter().map(|&i| rows[i].3.text.as_str()).collect();
-            let embedded = models.embed(model, &texts)?;
-            let pairs: Vec<(i64, Vec<f32>)> = batch
-                .iter()
-                .zip(embedded)
-                .map(|(&i, e)| (ids[i], e.vector))
-                .collect();
-            store.put_embeddings(key, &pairs).await?;
-            report.embedded_chunks += pairs.len() as u64;
-            cached.extend(pairs);
-            store.touch_version(version.id).await?;
-            progress.advance(batch.len() as u64);
-        }
-        progress.finish_stage();
-        for (i, id) in ids.iter().enumerate() {
-            // Two sources with the same content share chunks, so a vector may serve twice.
-            vectors[i] = cached.get(id).cloned();
-        }
-    }
-    report.embed_seconds = embed_started.elapsed().as_secs_f64();
-
-    // Index: a new folder, renamed into place when complete.
-    let index_started = Instant::now();
-    let dimensions = vectors.iter().flatten().next().map(|v| v.len() as u32);
-    let dimensions = if embedder.is_some() {
-        Some(dimensions.unwrap_or(0))
-    } else {
-        None
-    };
-    let dir = data_dir.join(&version.folder);
-    progress.stage("indexing", rows.len() as u64);
-    let mut builder = VersionBuilder::create(&dir, dimensions)?;
-    let mut chunk_ids = Vec::with_capacity(rows.len());
-    for ((source, hash, doc_metadata, chunk), vector) in rows.into_iter().zip(vectors) {
-        let mut metadata = doc_metadata;
-        metadata.extend(metadata_map(&chunk.metadata));
-        chunk_ids.push(chunk.id);
-        builder.add(NewRow {
-            chunk_id: chunk.id.to_string(),
-            source,
-            document: hash,
-            start: chunk.start,
-            end: chunk.end,
-            text: chunk.text,
-            metadata,
-            vector,
-        })?;
-        progress.advance(1);
-    }
-    store
-        .put_version_documents(version.id, &version_documents)
-        .await?;
-    store.append_version_chunks(version.id, &chunk_ids).await?;
-    let extra = json!({
-        "index": version.index,
-        "version": version.number,
-        "embedder": embedder.map(|(m, _)| m),
-    });
-    let ann = ann.filter(|_| builder.len() as usize >= ann_min_rows.max(1));
-    let meta = builder.finish(ann, extra)?;
-    progress.finish_stage();
-    report.index_seconds = index_started.elapsed().as_secs_f64();
-    Ok(json!({
-        "rows": meta.rows,
-        "dimensions": meta.dimensions,
-        "ann": meta.ann,
-        "fields": meta.fields,
-        "chunked_documents": report.chunked_documents,
-        "embedded_chunks": report.embedded_chunks,
-        "skipped": report.skipped.len(),
-        "seconds": {
-            "chunk": report.chunk_seconds,
-            "embed": report.embed_seconds,
-            "index": report.index_seconds,
-        },
-    }))
+    limits: &'a IngestLimits,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Build<'_> {
+    /// Chunks, embeds and indexes `set` into the version, and records its documents and
+    /// rows in the store. Returns the statistics to finish the version with.
+    async fn run(
+        self,
+        set: BTreeMap<String, PlannedDoc>,
+        report: &mut IngestReport,
+        progress: &mut dyn Progress,
+    ) -> Result<Value, Error> {
+        let started = Instant::now();
+        let chunked = ChunkStage {
+            store: self.store,
+            session: self.session,
+            plugin: self.plugin.clone(),
+            chunking_key: self.chunking_key,
+            limits: self.limits,
+            version_id: self.version.id,
+        }
+        .run(&set, progress)
+        .await?;
+        drop(set);
+        report.chunked_documents = chunked.chunked_documents;
+        report.chunk_seconds = started.elapsed().as_secs_f64();
 
-    #[test]
-    fn one_ingest_per_index_holds_the_lock() {
-        let data = tempfile::tempdir().unwrap();
-        let held = lock_index(data.path(), "docs").unwrap();
-        let err = lock_index(data.path(), "docs").unwrap_err();
-        assert!(matches!(err, Error::Busy(_)), "{err}");
-        assert!(err.to_string().contains("another ingest of index `docs`"));
-        // Another index is free, and the lock is free again once released.
-        drop(lock_index(data.path(), "other").unwrap());
-        drop(held);
-        assert!(lock_index(data.path(), "docs").is_ok());
-    }
+        let started = Instant::now();
+        let embedded = EmbedStage {
+            store: self.store,
+            version_id: self.version.id,
+        }
+        .run(chunked.docs, self.embedder, progress)
+        .await?;
+        report.embedded_chunks = embedded.embedded_chunks;
+        report.embed_seconds = started.elapsed().as_secs_f64();
 
-    #[test]
-    fn the_file_of_a_jsonl_record_is_the_part_before_the_hash() {
-        assert_eq!(file_of("data/faq.jsonl#q1"), "data/faq.jsonl");
-        assert_eq!(file_of("docs/a.md"), "docs/a.md");
+        let started = Instant::now();
+        let indexed = IndexStage {
+            dir: self.data_dir.join(&self.version.folder),
+            dimensions: embedded.dimensions,
+            ann: self.ann,
+            ann_min_rows: self.ann_min_rows,
+            extra: json!({
+                "index": self.version.index,
+                "version": self.version.number,
+                "embedder": self.version.embedder.as_ref().map(|e| &e.model),
+            }),
+        }
+        .write(embedded.chunks, progress)?;
+        self.store
+            .put_version_documents(self.version.id, &chunked.version_documents)
+            .await?;
+        self.store
+            .append_version_chunks(self.version.id, &indexed.chunk_ids)
+            .await?;
+        report.index_seconds = started.elapsed().as_secs_f64();
+        let meta = indexed.meta;
+        Ok(json!({
+            "rows": meta.rows,
+            "dimensions": meta.dimensions,
+            "ann": meta.ann,
+            "fields": meta.fields,
+            "chunked_documents": report.chunked_documents,
+            "embedded_chunks": report.embedded_chunks,
+            "skipped": report.skipped.len(),
+            "seconds": {
+                "chunk": report.chunk_seconds,
+                "embed": report.embed_seconds,
+                "index": report.index_seconds,
+            },
+        }))
     }
 }

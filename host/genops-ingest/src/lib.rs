@@ -17,31 +17,29 @@
 //! writing anything; [`live_locations`] gives the live versions to a search resolver.
 
 mod error;
+mod gc;
 mod ingest;
+mod limits;
+mod lock;
 pub mod read;
+mod sources;
+pub mod stages;
+#[cfg(test)]
+mod tests;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use genops_index::LiveLocation;
 use genops_store::Store;
 use serde::Serialize;
 
 pub use error::Error;
+pub use gc::{gc_index, GcDeleted, GcReport};
 pub use ingest::{document_hash, ingest, IngestOptions, IngestReport, SkippedEntry};
+pub use limits::IngestLimits;
 pub use read::{Format, JsonlFields};
-
-/// A file to ingest, as [`expand`] found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
-    /// The name its documents go by in the index: the path as given, or as found under a
-    /// folder or by a pattern.
-    pub name: String,
-    /// Where to read it.
-    pub path: PathBuf,
-    /// How to read it.
-    pub format: Format,
-}
+pub use sources::{expand_in, SourceFile};
 
 /// Where a long run reports how far it is. Stages are `reading`, `chunking`, `embedding`
 /// and `indexing`.
@@ -65,67 +63,19 @@ impl Progress for Silent {
 
 /// The files named by `paths`, with the name each goes by in the index (the path as given,
 /// or as found under a folder or by a pattern), sorted and without duplicates. Folders are
-/// read recursively for the extensions genops ingests; a file named explicitly must have
-/// one of them.
+/// read recursively for the extensions genops ingests (links to folders are not followed);
+/// a file named explicitly must have one of them. Relative paths are taken from the working
+/// directory; [`expand_in`] takes them from a folder given.
 pub fn expand(paths: &[String]) -> Result<Vec<SourceFile>, Error> {
-    let mut out: BTreeMap<String, (PathBuf, Format)> = BTreeMap::new();
-    for given in paths {
-        let path = Path::new(given);
-        if given.contains(['*', '?', '[']) {
-            let matches = glob::glob(given).map_err(|e| Error::BadPattern {
-                pattern: given.clone(),
-                message: e.to_string(),
-            })?;
-            let mut any = false;
-            for m in matches.flatten() {
-                if let Some(format) = m.is_file().then(|| Format::of(&m)).flatten() {
-                    out.insert(m.display().to_string(), (m.clone(), format));
-                    any = true;
-                }
-            }
-            if !any {
-                return Err(Error::NothingFound(given.clone()));
-            }
-        } else if path.is_dir() {
-            let before = out.len();
-            walk(path, &mut out);
-            if out.len() == before {
-                return Err(Error::NothingFound(given.clone()));
-            }
-        } else if path.is_file() {
-            let format =
-                Format::of(path).ok_or_else(|| Error::UnknownFormat(path.to_path_buf()))?;
-            out.insert(given.clone(), (path.to_path_buf(), format));
-        } else {
-            return Err(Error::NoSuchPath(given.clone()));
-        }
-    }
-    Ok(out
-        .into_iter()
-        .map(|(name, (path, format))| SourceFile { name, path, format })
-        .collect())
+    expand_in(&working_dir()?, paths)
 }
 
-fn walk(dir: &Path, out: &mut BTreeMap<String, (PathBuf, Format)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, out);
-        } else if let Some(format) = Format::of(&path) {
-            out.insert(path.display().to_string(), (path, format));
-        }
-    }
+fn working_dir() -> Result<std::path::PathBuf, Error> {
+    std::env::current_dir().map_err(|e| Error::Io {
+        action: "cannot read",
+        path: ".".into(),
+        source: e,
+    })
 }
 
 /// What changed on disk since an index's live version.
@@ -156,25 +106,49 @@ impl Status {
 }
 
 /// Compares the files under `paths` with the live version of `index`, writing nothing.
+/// Relative paths are taken from the working directory; [`status_in`] takes them from a
+/// folder given.
 pub async fn status(
     store: &Store,
     index: &str,
     paths: &[String],
     jsonl: &JsonlFields,
 ) -> Result<Status, Error> {
+    status_in(
+        store,
+        &working_dir()?,
+        index,
+        paths,
+        jsonl,
+        &IngestLimits::default(),
+    )
+    .await
+}
+
+/// [`status`] with relative paths taken from `base`, and files read within `limits`.
+/// Documents are found by the file they were recorded from, so the answer is the same
+/// from any folder; documents whose whole root folder is missing are reported unreadable,
+/// not removed.
+pub async fn status_in(
+    store: &Store,
+    base: &Path,
+    index: &str,
+    paths: &[String],
+    jsonl: &JsonlFields,
+    limits: &IngestLimits,
+) -> Result<Status, Error> {
     store.index(index).await?;
     let live = store.live_version(index).await?;
-    let files = expand(paths)?;
-    let read = ingest::read_files(&files, jsonl, &mut Silent);
-    let indexed: BTreeMap<String, String> = match &live {
-        Some(v) => store
-            .version_documents(v.id)
-            .await?
-            .into_iter()
-            .map(|d| (d.path, d.document_hash))
-            .collect(),
-        None => BTreeMap::new(),
+    let files = expand_in(base, paths)?;
+    let read = stages::read::read_files(&files, jsonl, limits, &mut Silent);
+    let indexed = match &live {
+        Some(v) => store.version_documents(v.id).await?,
+        None => Vec::new(),
     };
+    let hashes: BTreeMap<&str, &str> = indexed
+        .iter()
+        .map(|d| (d.path.as_str(), d.document_hash.as_str()))
+        .collect();
     let mut status = Status {
         index: index.to_string(),
         version: live.as_ref().map(|v| v.number),
@@ -186,18 +160,28 @@ pub async fn status(
             .collect(),
         ..Status::default()
     };
-    let mut on_disk = std::collections::BTreeSet::new();
-    for doc in &read.docs {
-        on_disk.insert(doc.source.clone());
-        match indexed.get(&doc.source) {
-            None => status.added.push(doc.source.clone()),
-            Some(hash) if *hash != document_hash(doc) => status.changed.push(doc.source.clone()),
+    let on_disk: BTreeSet<&str> = read.docs.iter().map(|d| d.doc.source.as_str()).collect();
+    for r in &read.docs {
+        let source = &r.doc.source;
+        match hashes.get(source.as_str()) {
+            None => status.added.push(source.clone()),
+            Some(hash) if *hash != document_hash(&r.doc) => status.changed.push(source.clone()),
             Some(_) => status.unchanged += 1,
         }
     }
-    for path in indexed.keys() {
-        if ingest::is_gone(path, &read, &on_disk) {
-            status.removed.push(path.clone());
+    let mut missing_roots = BTreeSet::new();
+    for d in &indexed {
+        match ingest::presence(d, base, &read, &on_disk) {
+            ingest::Presence::Here => {}
+            ingest::Presence::Gone => status.removed.push(d.path.clone()),
+            ingest::Presence::RootMissing(root) => {
+                if missing_roots.insert(root.clone()) {
+                    status.unreadable.push(SkippedEntry {
+                        source: root.display().to_string(),
+                        reason: "is missing, with documents of the live version read from it; mount or restore it".into(),
+                    });
+                }
+            }
         }
     }
     Ok(status)
