@@ -83,6 +83,7 @@ impl App {
             jsonl: request.jsonl,
             ann,
             ann_min_rows,
+            limits: genops_ingest::IngestLimits::default(),
         };
         let store = self.store().await?;
         Ok(genops_ingest::ingest(store, self.data_dir(), &models, options, progress).await?)
