@@ -379,7 +379,11 @@ fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // Searched in bytes: the 12th byte may fall inside a multi-byte character, and `;`
+        // is ASCII, so the position found is always a character boundary.
+        let end = rest.as_bytes()[..rest.len().min(12)]
+            .iter()
+            .position(|&b| b == b';');
         let decoded = end.and_then(|e| {
             let name = &rest[1..e];
             let c = match name {
@@ -416,6 +420,15 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entity_cut_inside_a_multibyte_character_is_left_as_text() {
+        // Found by the `html` fuzz target: the entity search window ended inside `޶`.
+        let (text, _) = html_to_text("<p>&#x41; &#65\u{7b6}E</p>");
+        assert_eq!(text, "A &#65\u{7b6}E");
+        let (text, _) = html_to_text("<p>&#6\u{7b6}\u{7b6}\u{7b6}\u{7b6}\u{7b6}\u{7b6};</p>");
+        assert!(text.starts_with("&#6"), "{text}");
+    }
 
     #[test]
     fn html_keeps_visible_text_by_block() {
