@@ -12,15 +12,15 @@ const CHUNK_BYTES_FLOOR: u64 = 64 << 10;
 /// The ingest limits, `[ingest]` in genops.toml. Every key has a default; unknown keys are
 /// refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IngestLimits {
     /// Largest file read, in bytes; a larger file is skipped with the reason, before it is
     /// read. 64 MiB by default: the most the runtime hands a chunker as one document.
     pub max_file_bytes: u64,
-    /// Chunks one document may be cut into: this many, or one per `min_chunk_bytes` of its
+    /// Chunks one document may be cut into: this many, or one per `min-chunk-bytes` of its
     /// text when that is more. 1,000 by default.
     pub max_chunks_per_document: u64,
-    /// See `max_chunks_per_document`; 8 bytes by default (a few words per chunk).
+    /// See `max-chunks-per-document`; 8 bytes by default (a few words per chunk).
     pub min_chunk_bytes: u64,
     /// The text of a document's chunks, summed, as a multiple of the document's text
     /// (chunks of at most 64 KiB in all are always allowed). 4 by default: overlapping
@@ -44,10 +44,10 @@ impl IngestLimits {
     /// Checks that every limit is usable (none is zero).
     pub fn validate(&self) -> Result<(), Error> {
         for (key, value) in [
-            ("max_file_bytes", self.max_file_bytes),
-            ("max_chunks_per_document", self.max_chunks_per_document),
-            ("min_chunk_bytes", self.min_chunk_bytes),
-            ("max_chunk_bytes_ratio", self.max_chunk_bytes_ratio),
+            ("max-file-bytes", self.max_file_bytes),
+            ("max-chunks-per-document", self.max_chunks_per_document),
+            ("min-chunk-bytes", self.min_chunk_bytes),
+            ("max-chunk-bytes-ratio", self.max_chunk_bytes_ratio),
         ] {
             if value == 0 {
                 return Err(Error::BadLimit {
@@ -70,7 +70,7 @@ impl IngestLimits {
         let bound = text_bytes
             .checked_mul(self.max_chunk_bytes_ratio)
             .ok_or_else(|| Error::BadLimit {
-                key: "max_chunk_bytes_ratio",
+                key: "max-chunk-bytes-ratio",
                 message: format!(
                     "is {}, which overflows for a document of {text_bytes} bytes; lower it",
                     self.max_chunk_bytes_ratio
@@ -86,10 +86,10 @@ mod tests {
 
     #[test]
     fn limits_parse_with_defaults_and_refuse_unknown_keys() {
-        let limits: IngestLimits = serde_json::from_str(r#"{"max_file_bytes": 10}"#).unwrap();
+        let limits: IngestLimits = serde_json::from_str(r#"{"max-file-bytes": 10}"#).unwrap();
         assert_eq!(limits.max_file_bytes, 10);
         assert_eq!(limits.max_chunk_bytes_ratio, 4);
-        let err = serde_json::from_str::<IngestLimits>(r#"{"max_files": 10}"#).unwrap_err();
+        let err = serde_json::from_str::<IngestLimits>(r#"{"max-files": 10}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }
 
@@ -100,7 +100,7 @@ mod tests {
             ..IngestLimits::default()
         };
         let err = limits.validate().unwrap_err();
-        assert!(err.to_string().contains("min_chunk_bytes"), "{err}");
+        assert!(err.to_string().contains("min-chunk-bytes"), "{err}");
         // Even unvalidated, the count bound does not divide by zero.
         assert_eq!(limits.max_chunks(100), 1_000);
     }

@@ -181,9 +181,9 @@ pub fn check_chunks(
     let count = chunks.len() as u64;
     if count > max_chunks {
         let key = if max_chunks == limits.max_chunks_per_document {
-            "max_chunks_per_document"
+            "max-chunks-per-document"
         } else {
-            "min_chunk_bytes"
+            "min-chunk-bytes"
         };
         return Err(over(
             format!("{count} chunks"),
@@ -205,7 +205,7 @@ pub fn check_chunks(
             return Err(over(
                 format!("{total} bytes of chunk text"),
                 format!("{max_bytes} bytes"),
-                "max_chunk_bytes_ratio",
+                "max-chunk-bytes-ratio",
             ));
         }
     }
@@ -271,7 +271,7 @@ mod tests {
             "chunker-hostile@0.1.0",
             "2097152000 bytes of chunk text",
             "4194304 bytes",
-            "max_chunk_bytes_ratio",
+            "max-chunk-bytes-ratio",
         ] {
             assert!(message.contains(part), "{part}: {message}");
         }
@@ -291,7 +291,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("1001 chunks") && err.contains("max_chunks_per_document"),
+            err.contains("1001 chunks") && err.contains("max-chunks-per-document"),
             "{err}"
         );
     }

@@ -72,7 +72,7 @@ pub fn read_files(
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let too_large = |size: u64| {
         format!(
-            "is {size} bytes, over the ingest limit of {limit} (`max_file_bytes` under [ingest] in genops.toml); split the file or raise the limit"
+            "is {size} bytes, over the ingest limit of {limit} (`max-file-bytes` under [ingest] in genops.toml); split the file or raise the limit"
         )
     };
     let cannot = |e: std::io::Error| format!("cannot be read ({e}); check its permissions");
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(read.skipped[0].source, "big.txt");
         assert!(
             read.skipped[0].reason.contains("2000 bytes")
-                && read.skipped[0].reason.contains("max_file_bytes"),
+                && read.skipped[0].reason.contains("max-file-bytes"),
             "{:?}",
             read.skipped[0]
         );
