@@ -127,9 +127,12 @@
 //! refused with [`Error::TooNew`] before anything is written to it, and one with a
 //! migration that differs from this build's with [`Error::ForeignMigration`].
 
+mod diff;
 mod documents;
 mod error;
+mod gc;
 mod keys;
+mod lineage;
 mod store;
 mod types;
 mod versions;

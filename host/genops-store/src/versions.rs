@@ -1,31 +1,30 @@
-//! Indexes, index versions, their document sets and chunk rows, diff and gc.
+//! The life of index versions: indexes created, versions begun, filled, finished, failed
+//! and made live; and the row types and helpers the other store modules share.
 
-use std::collections::{HashMap, HashSet};
-use std::ops::Range;
-use std::time::Duration;
-
-use serde_json::Value;
-use sqlx::{FromRow, SqliteConnection};
-
-use crate::documents::{ChunkRow, CHUNK_COLUMNS};
+use crate::diff::diff_counts;
+use crate::documents::ChunkRow;
 use crate::error::is_unique_violation;
 use crate::keys::{canonical_json, check_sha256, chunking_key, embedder_key, validate_index_name};
 use crate::store::{begin_write_on, now_ms, placeholders, BIND_BATCH};
 use crate::types::{parse_json, to_i64, to_u32, to_u64};
 use crate::{
-    Chunk, ChunkerIdentity, Diff, EmbedderIdentity, Error, Index, NewVersion, OrphanCounts, Result,
-    Store, Version, VersionCounts, VersionDocument, VersionStatus,
+    ChunkerIdentity, EmbedderIdentity, Error, Index, NewVersion, Result, Store, Version,
+    VersionCounts, VersionDocument, VersionStatus,
 };
+use serde_json::Value;
+use sqlx::{FromRow, SqliteConnection};
+use std::collections::HashSet;
+use std::ops::Range;
 
 #[derive(FromRow)]
-struct IndexRow {
+pub(crate) struct IndexRow {
     name: String,
     created_at: i64,
     live_number: Option<i64>,
 }
 
 impl IndexRow {
-    fn into_index(self) -> Result<Index> {
+    pub(crate) fn into_index(self) -> Result<Index> {
         Ok(Index {
             name: self.name,
             created_at: self.created_at,
@@ -37,11 +36,12 @@ impl IndexRow {
     }
 }
 
-const INDEX_SELECT: &str = "SELECT i.name, i.created_at, v.number AS live_number FROM indexes i \
+pub(crate) const INDEX_SELECT: &str =
+    "SELECT i.name, i.created_at, v.number AS live_number FROM indexes i \
      LEFT JOIN index_versions v ON v.id = i.live_version";
 
 #[derive(FromRow)]
-struct VersionRow {
+pub(crate) struct VersionRow {
     id: i64,
     index_name: String,
     number: i64,
@@ -69,7 +69,8 @@ struct VersionRow {
     stats: String,
 }
 
-const VERSION_SELECT: &str = "SELECT v.id, v.index_name, v.number, v.parent_number, v.status, \
+pub(crate) const VERSION_SELECT: &str =
+    "SELECT v.id, v.index_name, v.number, v.parent_number, v.status, \
      CASE WHEN i.live_version = v.id THEN 1 ELSE 0 END AS live, v.error, v.created_at, \
      v.heartbeat_at, v.finished_at, v.chunker_digest, v.chunker_config, v.chunking_key, \
      v.embedder_model, v.embedder_sha256, v.embedder_settings, v.embedder_key, \
@@ -78,7 +79,7 @@ const VERSION_SELECT: &str = "SELECT v.id, v.index_name, v.number, v.parent_numb
      FROM index_versions v JOIN indexes i ON i.name = v.index_name";
 
 impl VersionRow {
-    fn into_version(self) -> Result<Version> {
+    pub(crate) fn into_version(self) -> Result<Version> {
         let embedder = match (
             self.embedder_model,
             self.embedder_sha256,
@@ -127,10 +128,10 @@ impl VersionRow {
 }
 
 #[derive(FromRow)]
-struct RowChunk {
-    row_index: i64,
+pub(crate) struct RowChunk {
+    pub(crate) row_index: i64,
     #[sqlx(flatten)]
-    chunk: ChunkRow,
+    pub(crate) chunk: ChunkRow,
 }
 
 /// The folder of a version's files, relative to the data directory.
@@ -139,7 +140,6 @@ struct RowChunk {
 pub fn version_folder(index: &str, number: u32) -> String {
     format!("indexes/{index}/v{number}")
 }
-
 impl Store {
     /// Creates an empty index; fails if the name is invalid or taken.
     pub async fn create_index(&self, name: &str) -> Result<Index> {
@@ -176,20 +176,6 @@ impl Store {
         let index = index_row(&mut tx, name).await?;
         tx.commit().await?;
         Ok(index)
-    }
-
-    /// The index with this name.
-    pub async fn index(&self, name: &str) -> Result<Index> {
-        let mut conn = self.pool.acquire().await?;
-        index_row(&mut conn, name).await
-    }
-
-    /// Every index, by name.
-    pub async fn list_indexes(&self) -> Result<Vec<Index>> {
-        let rows: Vec<IndexRow> = sqlx::query_as(&format!("{INDEX_SELECT} ORDER BY i.name"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(IndexRow::into_index).collect()
     }
 
     /// Begins a new version of an index, numbered after every version the index ever had,
@@ -464,38 +450,6 @@ impl Store {
         result
     }
 
-    /// The version with this id.
-    pub async fn version_by_id(&self, version_id: i64) -> Result<Version> {
-        let mut conn = self.pool.acquire().await?;
-        version_by_id(&mut conn, version_id).await
-    }
-
-    /// The versions of an index, oldest first.
-    pub async fn versions(&self, index: &str) -> Result<Vec<Version>> {
-        let mut conn = self.pool.acquire().await?;
-        index_row(&mut conn, index).await?;
-        versions_of(&mut conn, index).await
-    }
-
-    /// Version `number` of an index.
-    pub async fn version(&self, index: &str, number: u32) -> Result<Version> {
-        let mut conn = self.pool.acquire().await?;
-        version_by_number(&mut conn, index, number).await
-    }
-
-    /// The live version of an index, if it has one.
-    pub async fn live_version(&self, index: &str) -> Result<Option<Version>> {
-        let mut conn = self.pool.acquire().await?;
-        index_row(&mut conn, index).await?;
-        let row: Option<VersionRow> = sqlx::query_as(&format!(
-            "{VERSION_SELECT} WHERE i.name = $1 AND i.live_version = v.id"
-        ))
-        .bind(index)
-        .fetch_optional(&mut *conn)
-        .await?;
-        row.map(VersionRow::into_version).transpose()
-    }
-
     /// Makes a ready version live (a rollback, or a roll forward); returns it. Refuses a
     /// version that is building or failed. The commit is durable before this returns.
     pub async fn set_live(&self, index: &str, number: u32) -> Result<Version> {
@@ -530,317 +484,15 @@ impl Store {
         self.release_durable(conn).await;
         result
     }
-
-    /// The documents of a version, by path.
-    pub async fn version_documents(&self, version_id: i64) -> Result<Vec<VersionDocument>> {
-        let mut conn = self.pool.acquire().await?;
-        version_by_id(&mut conn, version_id).await?;
-        type Row = (String, String, String, Option<String>, Option<String>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT path, document_hash, metadata, file, root FROM version_documents \
-             WHERE version_id = $1 ORDER BY path",
-        )
-        .bind(version_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.into_iter()
-            .map(|(path, document_hash, metadata, file, root)| {
-                Ok(VersionDocument {
-                    path,
-                    document_hash,
-                    metadata: parse_json(&metadata, "document metadata")?,
-                    file,
-                    root,
-                })
-            })
-            .collect()
-    }
-
-    /// The chunk at a row of a version.
-    pub async fn version_chunk(&self, version_id: i64, row: u64) -> Result<Chunk> {
-        let mut chunks = self.version_chunks_at(version_id, &[row]).await?;
-        chunks
-            .pop()
-            .ok_or_else(|| Error::Corrupt("a chunk row vanished".into()))
-    }
-
-    /// The chunks at these rows of a version, in the order of `rows` (for mapping search
-    /// hits back to chunks). A row the version does not have is an error.
-    pub async fn version_chunks_at(&self, version_id: i64, rows: &[u64]) -> Result<Vec<Chunk>> {
-        let mut conn = self.pool.acquire().await?;
-        let version = version_by_id(&mut conn, version_id).await?;
-        let mut found: HashMap<u64, Chunk> = HashMap::with_capacity(rows.len());
-        for batch in rows.chunks(BIND_BATCH) {
-            let sql = format!(
-                "SELECT vc.row_index, {CHUNK_COLUMNS} FROM version_chunks vc \
-                 JOIN chunks c ON c.id = vc.chunk_id \
-                 WHERE vc.version_id = $1 AND vc.row_index IN ({})",
-                placeholders(2, batch.len())
-            );
-            let mut query = sqlx::query_as::<_, RowChunk>(&sql).bind(version_id);
-            for row in batch {
-                // A row past i64::MAX cannot exist; binding -1 finds nothing.
-                query = query.bind(i64::try_from(*row).unwrap_or(-1));
-            }
-            for r in query.fetch_all(&mut *conn).await? {
-                found.insert(to_u64(r.row_index, "row")?, r.chunk.into_chunk()?);
-            }
-        }
-        let mut chunks = Vec::with_capacity(rows.len());
-        for row in rows {
-            match found.get(row) {
-                Some(chunk) => chunks.push(chunk.clone()),
-                None => {
-                    return Err(Error::UnknownRow {
-                        index: version.index,
-                        number: version.number,
-                        row: *row,
-                        rows: row_count(&mut conn, version_id).await?,
-                    })
-                }
-            }
-        }
-        Ok(chunks)
-    }
-
-    /// Every chunk of a version in row order: element `r` is row `r`.
-    pub async fn version_chunks(&self, version_id: i64) -> Result<Vec<Chunk>> {
-        let mut conn = self.pool.acquire().await?;
-        version_by_id(&mut conn, version_id).await?;
-        let rows: Vec<ChunkRow> = sqlx::query_as(&format!(
-            "SELECT {CHUNK_COLUMNS} FROM version_chunks vc JOIN chunks c ON c.id = vc.chunk_id \
-             WHERE vc.version_id = $1 ORDER BY vc.row_index"
-        ))
-        .bind(version_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.into_iter().map(ChunkRow::into_chunk).collect()
-    }
-
-    /// How version `to` of an index differs from version `from`, by source path and
-    /// content hash. Versions of any status can be compared.
-    pub async fn diff(&self, index: &str, from: u32, to: u32) -> Result<Diff> {
-        // One read transaction: both document sets from the same snapshot.
-        let mut tx = self.pool.begin().await?;
-        let from_id = version_by_number(&mut tx, index, from).await?.id;
-        let to_id = version_by_number(&mut tx, index, to).await?.id;
-        let paths =
-            |select: &str, from_clause: &str| format!("SELECT {select} {from_clause} ORDER BY 1");
-        let mut diff = Diff {
-            added: path_list(&mut tx, &paths("b.path", ADDED), from_id, to_id).await?,
-            removed: path_list(&mut tx, &paths("a.path", REMOVED), from_id, to_id).await?,
-            changed: path_list(&mut tx, &paths("b.path", CHANGED), from_id, to_id).await?,
-            unchanged: 0,
-        };
-        diff.unchanged = count2(&mut tx, UNCHANGED, from_id, to_id).await?;
-        tx.commit().await?;
-        Ok(diff)
-    }
-
-    /// Versions of every index still `building` whose last sign of life is at least
-    /// `older_than` ago, oldest first. A process that crashed mid-ingest leaves these; the
-    /// caller marks them failed ([`Store::fail_version`]) once it knows their builder is gone
-    /// (`Duration::ZERO` lists every building version).
-    pub async fn stale_building_versions(&self, older_than: Duration) -> Result<Vec<Version>> {
-        let older_than = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
-        let cutoff = now_ms().saturating_sub(older_than);
-        let rows: Vec<VersionRow> = sqlx::query_as(&format!(
-            "{VERSION_SELECT} WHERE v.status = 'building' AND v.heartbeat_at <= $1 ORDER BY v.id"
-        ))
-        .bind(cutoff)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(VersionRow::into_version).collect()
-    }
-
-    /// Versions of an index that gc may delete, oldest first: those that are neither live,
-    /// nor building, nor among the `keep` most recent ready versions (kept for rollback).
-    /// Failed versions are always candidates.
-    pub async fn gc_candidates(&self, index: &str, keep: usize) -> Result<Vec<Version>> {
-        let versions = self.versions(index).await?;
-        let kept: HashSet<i64> = versions
-            .iter()
-            .rev()
-            .filter(|v| v.status == VersionStatus::Ready)
-            .take(keep)
-            .map(|v| v.id)
-            .collect();
-        Ok(versions
-            .into_iter()
-            .filter(|v| !v.live && v.status != VersionStatus::Building && !kept.contains(&v.id))
-            .collect())
-    }
-
-    /// Deletes a version's rows (its documents and chunk rows with it) and returns it, so
-    /// that the caller can remove its folder. Refuses the live version and a building one.
-    ///
-    /// Delete the rows first and the folder after: a crash in between leaves a folder that
-    /// no version names (garbage to sweep), never a version whose files are gone. The commit
-    /// is durable before this returns.
-    pub async fn delete_version(&self, index: &str, number: u32) -> Result<Version> {
-        let mut conn = self.acquire_durable().await?;
-        let result = async {
-            let mut tx = begin_write_on(&mut conn).await?;
-            let version = version_by_number(&mut tx, index, number).await?;
-            if version.live {
-                return Err(Error::VersionIsLive {
-                    index: index.to_string(),
-                    number,
-                });
-            }
-            if version.status == VersionStatus::Building {
-                return Err(Error::VersionIsBuilding {
-                    index: index.to_string(),
-                    number,
-                });
-            }
-            sqlx::query("DELETE FROM index_versions WHERE id = $1")
-                .bind(version.id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(version)
-        }
-        .await;
-        self.release_durable(conn).await;
-        result
-    }
-
-    /// Deletes, in one transaction, what no version refers to any more: chunks of chunkings
-    /// that no version uses, documents in no version's document set, and cached embeddings
-    /// of texts no chunk has or of embedders no version uses. Failed versions still count
-    /// as users, so a retried ingest finds its work cached; delete them first to free it.
-    ///
-    /// Refuses to run while a version is building: its documents and chunks may be stored
-    /// but not yet referenced.
-    pub async fn gc_orphans(&self) -> Result<OrphanCounts> {
-        let mut tx = self.begin_write().await?;
-        let building: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT index_name, number FROM index_versions WHERE status = 'building' ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        if !building.is_empty() {
-            return Err(Error::VersionsBuilding(
-                building
-                    .into_iter()
-                    .map(|(index, number)| format!("`{index}` version {number}"))
-                    .collect(),
-            ));
-        }
-        // A chunking (document, chunker identity) is used when a version has the document
-        // and that chunker, or when one of its chunks has a row in a version. Chunks go by
-        // whole chunkings, so that a cached chunking is always complete.
-        let chunks = sqlx::query(
-            "DELETE FROM chunks WHERE NOT EXISTS ( \
-                 SELECT 1 FROM version_documents vd JOIN index_versions v ON v.id = vd.version_id \
-                 WHERE vd.document_hash = chunks.document_hash \
-                   AND v.chunking_key = chunks.chunking_key) \
-             AND NOT EXISTS ( \
-                 SELECT 1 FROM chunks c2 JOIN version_chunks vc ON vc.chunk_id = c2.id \
-                 WHERE c2.document_hash = chunks.document_hash \
-                   AND c2.chunking_key = chunks.chunking_key)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(
-            "DELETE FROM chunkings WHERE NOT EXISTS ( \
-                 SELECT 1 FROM chunks c WHERE c.document_hash = chunkings.document_hash \
-                   AND c.chunking_key = chunkings.chunking_key) \
-             AND NOT EXISTS ( \
-                 SELECT 1 FROM version_documents vd JOIN index_versions v ON v.id = vd.version_id \
-                 WHERE vd.document_hash = chunkings.document_hash \
-                   AND v.chunking_key = chunkings.chunking_key)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let documents = sqlx::query(
-            "DELETE FROM documents \
-             WHERE NOT EXISTS (SELECT 1 FROM version_documents vd WHERE vd.document_hash = documents.hash) \
-             AND NOT EXISTS (SELECT 1 FROM chunkings k WHERE k.document_hash = documents.hash)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let embeddings = sqlx::query(
-            "DELETE FROM embeddings \
-             WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.text_sha256 = embeddings.text_sha256) \
-             OR NOT EXISTS (SELECT 1 FROM index_versions v WHERE v.embedder_key = embeddings.embedder_key)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(OrphanCounts {
-            documents,
-            chunks,
-            embeddings,
-        })
-    }
 }
 
-// The four parts of a diff between version $1 (a, older) and version $2 (b, newer).
-const ADDED: &str = "FROM version_documents b WHERE b.version_id = $2 AND NOT EXISTS \
-     (SELECT 1 FROM version_documents a WHERE a.version_id = $1 AND a.path = b.path)";
-const REMOVED: &str = "FROM version_documents a WHERE a.version_id = $1 AND NOT EXISTS \
-     (SELECT 1 FROM version_documents b WHERE b.version_id = $2 AND b.path = a.path)";
-const CHANGED: &str = "FROM version_documents b JOIN version_documents a \
-     ON a.version_id = $1 AND a.path = b.path \
-     WHERE b.version_id = $2 AND a.document_hash <> b.document_hash";
-const UNCHANGED: &str = "FROM version_documents b JOIN version_documents a \
-     ON a.version_id = $1 AND a.path = b.path \
-     WHERE b.version_id = $2 AND a.document_hash = b.document_hash";
-
-async fn path_list(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    from_id: i64,
-    to_id: i64,
-) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(sql)
-        .bind(from_id)
-        .bind(to_id)
-        .fetch_all(conn)
-        .await?;
-    Ok(rows.into_iter().map(|(p,)| p).collect())
-}
-
-async fn count2(
-    conn: &mut SqliteConnection,
-    from_clause: &str,
-    from_id: i64,
-    to_id: i64,
-) -> Result<u64> {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) {from_clause}"))
-        .bind(from_id)
-        .bind(to_id)
-        .fetch_one(conn)
-        .await?;
-    to_u64(n, "count")
-}
-
-async fn diff_counts(
-    conn: &mut SqliteConnection,
-    from_id: i64,
-    to_id: i64,
-) -> Result<VersionCounts> {
-    Ok(VersionCounts {
-        added: count2(conn, ADDED, from_id, to_id).await?,
-        removed: count2(conn, REMOVED, from_id, to_id).await?,
-        changed: count2(conn, CHANGED, from_id, to_id).await?,
-        unchanged: count2(conn, UNCHANGED, from_id, to_id).await?,
-        ..VersionCounts::default()
-    })
-}
-
-async fn scalar(conn: &mut SqliteConnection, sql: &str, id: i64) -> Result<u64> {
+pub(crate) async fn scalar(conn: &mut SqliteConnection, sql: &str, id: i64) -> Result<u64> {
     let (n,): (i64,) = sqlx::query_as(sql).bind(id).fetch_one(conn).await?;
     to_u64(n, "count")
 }
 
 /// How many chunk rows a version has (rows are dense from 0).
-async fn row_count(conn: &mut SqliteConnection, version_id: i64) -> Result<u64> {
+pub(crate) async fn row_count(conn: &mut SqliteConnection, version_id: i64) -> Result<u64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(row_index) + 1, 0) FROM version_chunks WHERE version_id = $1",
     )
@@ -851,7 +503,7 @@ async fn row_count(conn: &mut SqliteConnection, version_id: i64) -> Result<u64> 
 }
 
 /// Which of `values` are in the table; `select_in` is `SELECT col FROM table WHERE col IN`.
-async fn existing<T>(
+pub(crate) async fn existing<T>(
     conn: &mut SqliteConnection,
     select_in: &str,
     values: &[T],
@@ -874,14 +526,14 @@ where
     Ok(found)
 }
 
-async fn index_names(conn: &mut SqliteConnection) -> Result<Vec<String>> {
+pub(crate) async fn index_names(conn: &mut SqliteConnection) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT name FROM indexes ORDER BY name")
         .fetch_all(conn)
         .await?)
 }
 
 /// The index, or [`Error::UnknownIndex`] naming the ones that exist.
-async fn index_row(conn: &mut SqliteConnection, name: &str) -> Result<Index> {
+pub(crate) async fn index_row(conn: &mut SqliteConnection, name: &str) -> Result<Index> {
     let row: Option<IndexRow> = sqlx::query_as(&format!("{INDEX_SELECT} WHERE i.name = $1"))
         .bind(name)
         .fetch_optional(&mut *conn)
@@ -895,7 +547,7 @@ async fn index_row(conn: &mut SqliteConnection, name: &str) -> Result<Index> {
     }
 }
 
-async fn versions_of(conn: &mut SqliteConnection, index: &str) -> Result<Vec<Version>> {
+pub(crate) async fn versions_of(conn: &mut SqliteConnection, index: &str) -> Result<Vec<Version>> {
     let rows: Vec<VersionRow> = sqlx::query_as(&format!(
         "{VERSION_SELECT} WHERE v.index_name = $1 ORDER BY v.number"
     ))
@@ -906,7 +558,7 @@ async fn versions_of(conn: &mut SqliteConnection, index: &str) -> Result<Vec<Ver
 }
 
 /// Version `number` of an index, or an error naming the index's versions (or the indexes).
-async fn version_by_number(
+pub(crate) async fn version_by_number(
     conn: &mut SqliteConnection,
     index: &str,
     number: u32,
@@ -940,7 +592,7 @@ async fn version_by_number(
     }
 }
 
-async fn version_id_of(
+pub(crate) async fn version_id_of(
     conn: &mut SqliteConnection,
     index: &str,
     number: u32,
@@ -954,7 +606,7 @@ async fn version_id_of(
     )
 }
 
-async fn version_by_id(conn: &mut SqliteConnection, id: i64) -> Result<Version> {
+pub(crate) async fn version_by_id(conn: &mut SqliteConnection, id: i64) -> Result<Version> {
     let row: Option<VersionRow> = sqlx::query_as(&format!("{VERSION_SELECT} WHERE v.id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -964,7 +616,7 @@ async fn version_by_id(conn: &mut SqliteConnection, id: i64) -> Result<Version> 
 
 /// The version, if it is building (and records a sign of life), or
 /// [`Error::NotBuilding`]. Runs inside the caller's write transaction.
-async fn building(
+pub(crate) async fn building(
     conn: &mut SqliteConnection,
     version_id: i64,
     action: &'static str,
