@@ -12,7 +12,11 @@ const TEXTS: [(&str, &str, &str); 4] = [
     ("a.md", "1999", "The cat sat on the mat and purred."),
     ("a.md", "1999", "Dogs chase cats around the garden."),
     ("b.txt", "2005", "The bank raised interest rates."),
-    ("c.html", "2021", "Baking bread needs patience: ünïcödé, 日本語."),
+    (
+        "c.html",
+        "2021",
+        "Baking bread needs patience: ünïcödé, 日本語.",
+    ),
 ];
 
 /// The folder of a tiny version with text and 4-dimensional vectors. It lives as long as
