@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use genops_ingest::IngestLimits;
 use genops_models::ModelsConfig;
 use genops_runtime::RuntimeConfig;
 use serde::Deserialize;
@@ -18,6 +19,9 @@ pub struct Config {
     /// The ONNX Runtime library, threads and batching of native models.
     #[serde(default)]
     pub models: ModelsConfig,
+    /// What ingestion accepts from files and chunkers.
+    #[serde(default)]
+    pub ingest: IngestLimits,
 }
 
 impl Config {
@@ -35,6 +39,10 @@ impl Config {
             .map_err(|e| invalid(e.to_string()))?;
         config
             .models
+            .validate()
+            .map_err(|e| invalid(e.to_string()))?;
+        config
+            .ingest
             .validate()
             .map_err(|e| invalid(e.to_string()))?;
         Ok(config)
@@ -67,6 +75,21 @@ mod tests {
             "{text}"
         );
         assert_eq!(err.kind(), crate::ErrorKind::Invalid);
+    }
+
+    #[test]
+    fn ingest_limits_are_read_and_checked() {
+        let config = Config::parse(
+            "[ingest]\nmax-chunks-per-document = 50\n",
+            Path::new("g.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.ingest.max_chunks_per_document, 50);
+        let err = Config::parse("[ingest]\nmax-chunk-bytes-ratio = 0\n", Path::new("g.toml"))
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Invalid, "{err}");
+        let err = Config::parse("[ingest]\nmax-files = 3\n", Path::new("g.toml")).unwrap_err();
+        assert!(err.to_string().contains("max-files"), "{err}");
     }
 
     #[test]

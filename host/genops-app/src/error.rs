@@ -300,7 +300,10 @@ fn ingest_kind(e: &genops_ingest::Error) -> ErrorKind {
         | E::UnknownFormat(_)
         | E::NothingFound(_)
         | E::NotAChunker(_)
-        | E::NotAnEmbedder(_) => ErrorKind::Invalid,
+        | E::NotAnEmbedder(_)
+        | E::ChunkLimit { .. }
+        | E::BadLimit { .. }
+        | E::SourceRootMissing { .. } => ErrorKind::Invalid,
         E::Store(e) => store_kind(e),
         E::Index(e) => index_kind(e),
         E::Runtime(e) => runtime_kind(e),

@@ -23,26 +23,29 @@ pub struct IndexSummary {
     pub embedder: Option<String>,
 }
 
-/// A version that garbage collection deleted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeletedVersion {
-    /// The index.
-    pub index: String,
-    /// The version's number.
-    pub number: u32,
-    /// Its status when deleted.
-    pub status: VersionStatus,
-}
-
-/// What `gc` did.
+/// What `gc` did, index by index.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GcReport {
-    /// The versions deleted, with their folders.
-    pub deleted: Vec<DeletedVersion>,
-    /// Indexes skipped because an ingest held their lock.
-    pub busy: Vec<String>,
-    /// Documents, chunks and embeddings no version uses any more, deleted.
-    pub orphans: OrphanCounts,
+    /// One report per index collected, in name order.
+    pub indexes: Vec<genops_ingest::GcReport>,
+}
+
+impl GcReport {
+    /// Versions deleted over all indexes.
+    pub fn deleted(&self) -> usize {
+        self.indexes.iter().map(|i| i.deleted.len()).sum()
+    }
+
+    /// Documents, chunks and embeddings no version uses, deleted over all indexes.
+    pub fn orphans(&self) -> OrphanCounts {
+        let mut total = OrphanCounts::default();
+        for o in self.indexes.iter().filter_map(|i| i.orphans.as_ref()) {
+            total.documents += o.documents;
+            total.chunks += o.chunks;
+            total.embeddings += o.embeddings;
+        }
+        total
+    }
 }
 
 /// Index operations; see [`App::indexes`].
@@ -118,11 +121,18 @@ impl Indexes<'_> {
         jsonl: &JsonlFields,
     ) -> Result<genops_ingest::Status, Error> {
         let store = self.app.store().await?;
-        Ok(genops_ingest::status(store, name, paths, jsonl).await?)
+        let here = std::env::current_dir()
+            .map_err(|e| Error::io("cannot read the current directory", ".", e))?;
+        Ok(
+            genops_ingest::status_in(store, &here, name, paths, jsonl, &self.app.config().ingest)
+                .await?,
+        )
     }
 
     /// Deletes old versions of `name` (every index when `None`), keeping the live one and
-    /// `keep` more ready ones, then what no version uses any more.
+    /// `keep` more ready ones, then what no version uses any more. Each index is collected
+    /// under its ingest lock: an index being ingested is reported busy and left alone, and
+    /// versions a crashed ingest left `building` are failed and removed.
     pub async fn gc(&self, name: Option<&str>, keep: usize) -> Result<GcReport, Error> {
         let store = self.app.store().await?;
         let names = match name {
@@ -134,28 +144,10 @@ impl Indexes<'_> {
                 .map(|i| i.name)
                 .collect(),
         };
-        let mut deleted = Vec::new();
+        let mut indexes = Vec::with_capacity(names.len());
         for name in &names {
-            for v in store.gc_candidates(name, keep).await? {
-                let v = store.delete_version(name, v.number).await?;
-                let dir = self.app.layout().version_dir(&v.folder);
-                if dir.exists() {
-                    std::fs::remove_dir_all(&dir)
-                        .map_err(|e| Error::io("cannot remove", &dir, e))?;
-                }
-                deleted.push(DeletedVersion {
-                    index: name.clone(),
-                    number: v.number,
-                    status: v.status,
-                });
-            }
-            genops_index::remove_partial_builds(&self.app.layout().index(name))?;
+            indexes.push(genops_ingest::gc_index(store, self.app.data_dir(), name, keep).await?);
         }
-        let orphans = store.gc_orphans().await?;
-        Ok(GcReport {
-            deleted,
-            busy: Vec::new(),
-            orphans,
-        })
+        Ok(GcReport { indexes })
     }
 }

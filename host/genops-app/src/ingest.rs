@@ -83,7 +83,7 @@ impl App {
             jsonl: request.jsonl,
             ann,
             ann_min_rows,
-            limits: genops_ingest::IngestLimits::default(),
+            limits: self.config().ingest.clone(),
         };
         let store = self.store().await?;
         Ok(genops_ingest::ingest(store, self.data_dir(), &models, options, progress).await?)

@@ -45,7 +45,7 @@ pub use error::{Error, ErrorKind, Fix};
 pub use eval::{
     metrics, names, read_judged, JudgedQuery, QueryScore, RetrievalReport, RetrievalSummary,
 };
-pub use indexes::{DeletedVersion, GcReport, IndexSummary, Indexes};
+pub use indexes::{GcReport, IndexSummary, Indexes};
 pub use ingest::{AnnChoice, IngestRequest, ANN_AUTO_ROWS, DEFAULT_CHUNKER};
 pub use layout::Layout;
 pub use plugins::{is_path, Resolved};

@@ -229,16 +229,32 @@ pub async fn run(cmd: IndexCommand, app: &App) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 return Ok(());
             }
-            for d in &report.deleted {
-                println!("deleted {} v{} ({})", d.index, d.number, d.status.as_str());
+            for index in &report.indexes {
+                if index.busy {
+                    eprintln!(
+                        "warning: skipped index {}: an ingest of it is running; run gc again when it is done",
+                        index.index
+                    );
+                }
+                for n in &index.recovered {
+                    println!(
+                        "failed {} v{n}: the ingest that built it stopped before it finished",
+                        index.index
+                    );
+                }
+                for d in &index.deleted {
+                    println!(
+                        "deleted {} v{} ({})",
+                        index.index,
+                        d.number,
+                        d.status.as_str()
+                    );
+                }
             }
-            for b in &report.busy {
-                eprintln!("warning: skipped index {b}: an ingest of it is running; run gc again when it is done");
-            }
-            let o = &report.orphans;
+            let o = report.orphans();
             println!(
                 "deleted {} versions, {} documents, {} chunks and {} embeddings no version uses",
-                report.deleted.len(),
+                report.deleted(),
                 o.documents,
                 o.chunks,
                 o.embeddings

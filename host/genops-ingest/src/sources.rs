@@ -94,7 +94,17 @@ fn insert(
     root: &Path,
     format: Format,
 ) -> Result<(), Error> {
-    let path = canonical(path)?;
+    // A file that cannot be resolved (a dangling link) is still listed, by its absolute
+    // path: reading it fails, and the reader reports it as skipped with the reason, like
+    // any other unreadable file, rather than failing the whole run.
+    let path = match canonical(path) {
+        Ok(path) => path,
+        Err(_) => std::path::absolute(path).map_err(|e| Error::Io {
+            action: "cannot resolve",
+            path: path.to_path_buf(),
+            source: e,
+        })?,
+    };
     out.insert(
         name.clone(),
         SourceFile {
