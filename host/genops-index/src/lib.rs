@@ -25,14 +25,12 @@ mod version;
 
 pub use error::Error;
 pub use filter::{Filter, FilterOp, RowSet};
-/// The search port this crate implements; re-exported so callers need not name both crates.
-pub use genops_search::{IndexInfo, Indexes, SearchIndex};
+/// The search port this crate implements, and the result types its own search API returns;
+/// re-exported so callers need not name both crates.
+pub use genops_search::{ChunkRecord, IndexInfo, Indexes, Scored, SearchIndex, VectorMode};
 pub use live::{LiveIndex, LiveLocation, OpenOnUse};
 pub use vectors::{AnnConfig, Vectors};
-pub use version::{
-    ChunkRecord, IndexVersion, NewRow, Scored, VectorMode, VersionBuilder, VersionMeta,
-    BUILTIN_FIELDS, FORMAT,
-};
+pub use version::{IndexVersion, NewRow, VersionBuilder, VersionMeta, BUILTIN_FIELDS, FORMAT};
 
 /// Removes the leftovers of builds that never finished (a process killed mid-ingest) from
 /// `dir`, the folder that holds an index's version folders. Returns how many were removed.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use genops_search::{IndexInfo, SearchIndex};
+use genops_search::{ChunkRecord, IndexInfo, Scored, SearchIndex, VectorMode};
 
 use crate::{Error, Filter, IndexVersion};
 
@@ -101,8 +101,8 @@ impl SearchIndex for LiveIndex {
         query: &str,
         k: usize,
         filters: &[Filter],
-    ) -> Result<Vec<genops_search::Scored>, genops_search::Error> {
-        Ok(scored(self.data.search_text(query, k, filters)?))
+    ) -> Result<Vec<Scored>, genops_search::Error> {
+        Ok(self.data.search_text(query, k, filters)?)
     }
 
     fn search_vector(
@@ -110,45 +110,18 @@ impl SearchIndex for LiveIndex {
         vector: &[f32],
         k: usize,
         filters: &[Filter],
-        mode: genops_search::VectorMode,
-    ) -> Result<Vec<genops_search::Scored>, genops_search::Error> {
-        let mode = match mode {
-            genops_search::VectorMode::Auto => crate::VectorMode::Auto,
-            genops_search::VectorMode::Exact => crate::VectorMode::Exact,
-            genops_search::VectorMode::Approximate => crate::VectorMode::Approximate,
-        };
-        Ok(scored(self.data.search_vector(vector, k, filters, mode)?))
+        mode: VectorMode,
+    ) -> Result<Vec<Scored>, genops_search::Error> {
+        Ok(self.data.search_vector(vector, k, filters, mode)?)
     }
 
     fn fetch(
         &self,
         ids: &[&str],
         with_vectors: bool,
-    ) -> Result<Vec<genops_search::ChunkRecord>, genops_search::Error> {
-        Ok(self
-            .data
-            .fetch(ids, with_vectors)?
-            .into_iter()
-            .map(|r| genops_search::ChunkRecord {
-                chunk_id: r.chunk_id,
-                source: r.source,
-                text: r.text,
-                start: r.start,
-                end: r.end,
-                metadata: r.metadata,
-                vector: r.vector,
-            })
-            .collect())
+    ) -> Result<Vec<ChunkRecord>, genops_search::Error> {
+        Ok(self.data.fetch(ids, with_vectors)?)
     }
-}
-
-fn scored(hits: Vec<crate::Scored>) -> Vec<genops_search::Scored> {
-    hits.into_iter()
-        .map(|h| genops_search::Scored {
-            chunk_id: h.chunk_id,
-            score: h.score,
-        })
-        .collect()
 }
 
 /// The port's case of an index error: what the caller asked wrongly, or what failed.

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use genops_search::VectorMode;
 pub use genops_vectors::AnnConfig;
 use genops_vectors::{AnnIndex, VectorFile, VectorWriter};
 
 use crate::filter::RowSet;
-use crate::version::VectorMode;
 use crate::Error;
 
 const VECTORS_FILE: &str = "vectors.bin";

@@ -28,6 +28,8 @@ use tantivy::schema::{
 };
 use tantivy::{doc, DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
+use genops_search::{ChunkRecord, Scored, VectorMode};
+
 use crate::filter::{allowed_rows, Fields, Filter, RowSet};
 use crate::vectors::{AnnConfig, Vectors, VectorsWriter};
 use crate::Error;
@@ -119,54 +121,6 @@ impl Fields for RowInfo {
             other => self.metadata.get(other).map(String::as_str),
         }
     }
-}
-
-/// A chunk read back from a version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChunkRecord {
-    /// The chunk's id.
-    pub chunk_id: String,
-    /// Its row in the version.
-    pub row: u32,
-    /// The document's path as ingested.
-    pub source: String,
-    /// The document's content hash.
-    pub document: String,
-    /// The chunk's text.
-    pub text: String,
-    /// Byte offsets in the document's text.
-    pub start: u64,
-    /// End offset (exclusive).
-    pub end: u64,
-    /// Document and chunk metadata.
-    pub metadata: BTreeMap<String, String>,
-    /// The chunk's vector, when asked for and the version has vectors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vector: Option<Vec<f32>>,
-}
-
-/// A search result: a row of the version and its score (higher is better).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Scored {
-    /// The chunk's id.
-    pub chunk_id: String,
-    /// Its row in the version.
-    pub row: u32,
-    /// BM25 score, or the dot product of unit vectors (cosine).
-    pub score: f64,
-}
-
-/// How a vector search finds its neighbours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VectorMode {
-    /// The graph when the version has one and the query has no filters, else exact.
-    #[default]
-    Auto,
-    /// Scan every vector: exact, and the reference for recall.
-    Exact,
-    /// The approximate graph; an error when the version has none.
-    Approximate,
 }
 
 struct TextSchema {
@@ -555,7 +509,9 @@ impl IndexVersion {
         allowed_rows(filters, &self.rows, &self.meta.fields)
     }
 
-    /// The `k` chunks whose text best matches `query` by BM25, best first.
+    /// The `k` chunks whose text best matches `query` by BM25, best first. Results are the
+    /// port's [`Scored`]: a chunk id and a score; [`row_of`](Self::row_of) maps an id to its
+    /// row.
     pub fn search_text(
         &self,
         query: &str,
@@ -598,7 +554,6 @@ impl IndexVersion {
             let row = self.row_at(&searcher, address)?;
             hits.push(Scored {
                 chunk_id: self.rows[row as usize].chunk.clone(),
-                row,
                 score: f64::from(score),
             });
         }
@@ -649,7 +604,6 @@ impl IndexVersion {
             .into_iter()
             .map(|(row, score)| Scored {
                 chunk_id: self.rows[row as usize].chunk.clone(),
-                row,
                 score: f64::from(score),
             })
             .collect())
@@ -670,7 +624,9 @@ impl IndexVersion {
         self.fetch_rows(&rows, with_vectors)
     }
 
-    /// Reads chunks back by row.
+    /// Reads chunks back by row, in the order asked. Records are the port's
+    /// ([`ChunkRecord`]), which carry no row: a caller that needs one has the rows it asked
+    /// for, or [`row_of`](Self::row_of).
     pub fn fetch_rows(&self, rows: &[u32], with_vectors: bool) -> Result<Vec<ChunkRecord>, Error> {
         let searcher = self.reader.searcher();
         rows.iter()
@@ -693,7 +649,6 @@ impl IndexVersion {
                 };
                 Ok(ChunkRecord {
                     chunk_id: info.chunk.clone(),
-                    row,
                     source: info.source.clone(),
                     document: info.document.clone(),
                     text,

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use genops_index::{
-    remove_partial_builds, AnnConfig, Error, Filter, IndexVersion, NewRow, VectorMode,
-    VersionBuilder,
+    remove_partial_builds, AnnConfig, Error, Filter, IndexVersion, Indexes, LiveLocation, NewRow,
+    OpenOnUse, VectorMode, VersionBuilder,
 };
 
 const TEXTS: [(&str, &str, &str); 6] = [
@@ -167,10 +167,43 @@ fn chunks_read_back_with_text_offsets_metadata_and_vectors() {
     assert_eq!(got[0].source, "c.html");
     assert_eq!(got[0].metadata["year"], "2021");
     assert_eq!(got[0].vector.as_deref(), Some(vector(4, 8).as_slice()));
-    assert_eq!(got[1].row, 0);
+    assert_eq!(got[1].document, "doc-a.md");
+    assert_eq!(v.row_of(&got[1].chunk_id), Some(0));
     assert!(v.fetch(&["c1"], false).unwrap()[0].vector.is_none());
     let err = v.fetch(&["nope"], false).unwrap_err();
     assert!(err.to_string().contains("no chunk `nope`"), "{err}");
+}
+
+/// The port and the version return one type each, so what a plugin gets through the port
+/// is exactly what the version's own API returns (once two copies, converted field by field).
+#[test]
+fn the_search_port_returns_what_the_version_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v1");
+    let v = build(&dir, Some(8), false);
+    let indexes = OpenOnUse::new(BTreeMap::from([(
+        "docs".to_string(),
+        LiveLocation {
+            version: 1,
+            dir,
+            embedder: None,
+        },
+    )]));
+    let port = indexes.resolve("docs").unwrap();
+    let year = [Filter::parse("year>=2000").unwrap()];
+    assert_eq!(
+        port.search_text("bread", 3, &year).unwrap(),
+        v.search_text("bread", 3, &year).unwrap()
+    );
+    let query = vector(3, 8);
+    assert_eq!(
+        port.search_vector(&query, 3, &[], VectorMode::Exact)
+            .unwrap(),
+        v.search_vector(&query, 3, &[], VectorMode::Exact).unwrap()
+    );
+    let fetched = port.fetch(&["c2", "c0"], true).unwrap();
+    assert_eq!(fetched, v.fetch(&["c2", "c0"], true).unwrap());
+    assert_eq!(fetched[0].document, "doc-b.txt");
 }
 
 #[test]

@@ -81,7 +81,8 @@ pub struct IndexInfo {
     pub fields: Vec<String>,
 }
 
-/// A search result: a chunk and its score (higher is better).
+/// A search result: a chunk and its score (higher is better). Where the chunk sits inside
+/// an index (genops-index's row numbers) is the index's business, and not part of a result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scored {
     /// The chunk's id.
@@ -97,6 +98,9 @@ pub struct ChunkRecord {
     pub chunk_id: String,
     /// The document's path as ingested.
     pub source: String,
+    /// The document's content hash: the same text ingested under two paths has one hash,
+    /// and a changed document a new one.
+    pub document: String,
     /// The chunk's text.
     pub text: String,
     /// Byte offsets in the document's text.
@@ -117,7 +121,7 @@ pub enum VectorMode {
     /// The graph when the index has one and the query has no filters, else exact.
     #[default]
     Auto,
-    /// Scan every vector.
+    /// Scan every vector: exact, and the reference for recall.
     Exact,
     /// The approximate graph; an error when the index has none.
     Approximate,
