@@ -25,6 +25,15 @@ pub enum Error {
         /// What SQLite said.
         source: sqlx::Error,
     },
+    /// The store URL names a database that this build has no backend for. Only the scheme
+    /// is kept: the rest of a URL may hold a password.
+    #[error("cannot open a `{scheme}://` store: {backend} is not built into this genops yet; use a SQLite database (a file path or a `sqlite://` URL)")]
+    UnsupportedBackend {
+        /// The URL's scheme (`postgres`).
+        scheme: String,
+        /// The database it names (`PostgreSQL`).
+        backend: &'static str,
+    },
     /// The database was written by a newer genops: its schema has migrations this build
     /// does not know. It is left untouched.
     #[error("the genops database {path} was written by a newer genops (schema version {found}, this genops knows up to {supported}); upgrade genops to use it, or pass another --data-dir")]

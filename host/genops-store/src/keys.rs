@@ -113,6 +113,13 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// The folder of a version's files, relative to the data directory.
+///
+/// Index names are validated to be safe folder names, so this cannot leave `indexes/`.
+pub fn version_folder(index: &str, number: u32) -> String {
+    format!("indexes/{index}/v{number}")
+}
+
 /// Checks that `value` is a sha256 in lowercase hex.
 pub(crate) fn check_sha256(what: &'static str, value: &str) -> Result<()> {
     if value.len() == 64

@@ -1,7 +1,9 @@
 //! The metadata store of genops's RAG data pipeline: documents, chunks, the embedding
 //! cache, indexes, index versions and their lineage.
 //!
-//! It is one SQLite file, `<data-dir>/genops.db` ([`DATABASE_FILE`]), reached through sqlx.
+//! It is one SQLite file, `<data-dir>/genops.db` ([`DATABASE_FILE`]), reached through sqlx,
+//! behind a seam that lets another database (PostgreSQL) be added without touching the
+//! callers (see [Backends](#backends)).
 //! The full-text and vector files of an index version live on disk in the version's folder
 //! ([`Version::folder`], `indexes/<name>/v<n>` under the data directory) and are not in the
 //! database; the database says which folders exist, which one is live, and how they were
@@ -76,6 +78,39 @@
 //! and `ON CONFLICT`/`RETURNING`, which both databases have. Only the DDL of row ids
 //! differs (`AUTOINCREMENT` here, identity columns there).
 //!
+//! # Backends
+//!
+//! [`Store`] is a struct around a private enum with one variant per database this build
+//! has; today the only one is SQLite (`src/sqlite/`, one module per concern: documents and
+//! caches, version lifecycle, lineage and reads, diff, gc). Each method of `Store` checks
+//! what needs no database (hash formats, index names, chunk spans, vector lengths) and then
+//! forwards the call with a `match`, so every backend refuses the same input with the same
+//! error, and `Store`'s own logic (`gc_candidates`, `version_chunk`) is written once.
+//!
+//! An enum rather than a `dyn` trait: the backends are known at compile time, a `match` is
+//! plain async code without boxed futures, generic methods such as
+//! [`Store::put_embeddings`] stay generic, and adding a variant makes the compiler list
+//! every operation the new backend must implement. The enum is private, so a new variant
+//! changes nothing for callers.
+//!
+//! [`Store::connect`] picks the backend from a URL: `sqlite://<path>` (or a plain path, as
+//! [`Store::open_with`]) and `sqlite::memory:` open SQLite; `postgres://` is refused with
+//! [`Error::UnsupportedBackend`] ("PostgreSQL is not built into this genops yet") until
+//! the backend exists.
+//!
+//! A PostgreSQL backend adds a `Postgres` variant (behind a cargo feature, with sqlx's
+//! `postgres` feature) that implements each forwarded method with the same meaning, its
+//! own migrations numbered like `migrations/` (identity columns for row ids, `BYTEA` for
+//! vectors, otherwise the same DDL), and a `postgres://` arm in `connect`. The statements
+//! can mostly be carried over as they are. What differs is SQLite's own: the busy timeout
+//! and WAL mode; `BEGIN IMMEDIATE`, which takes the single write lock up front (PostgreSQL
+//! locks rows, so the transactions that read and then write, such as version numbering,
+//! `finish_version` and `gc_orphans`, need `SELECT ... FOR UPDATE` on the index row or
+//! `SERIALIZABLE` with a retry); `PRAGMA synchronous` for the durable commits (a PostgreSQL commit is already
+//! durable); SQLite's busy error code, mapped to [`Error::Busy`] (a lock timeout there);
+//! and the lock `migrate` holds while it migrates (an advisory lock there). The tests of
+//! `tests/store` that go through `Store` alone (caches, versions) can run against both.
+//!
 //! # Lineage
 //!
 //! Every derived thing names what made it: a chunk names its document's hash and its
@@ -127,23 +162,19 @@
 //! refused with [`Error::TooNew`] before anything is written to it, and one with a
 //! migration that differs from this build's with [`Error::ForeignMigration`].
 
-mod diff;
-mod documents;
 mod error;
-mod gc;
 mod keys;
-mod lineage;
+mod sqlite;
 mod store;
 mod types;
-mod versions;
 
 pub use error::{Error, Result};
 pub use keys::{
-    canonical_json, chunking_key, embedder_key, sha256_hex, validate_index_name, MAX_INDEX_NAME_LEN,
+    canonical_json, chunking_key, embedder_key, sha256_hex, validate_index_name, version_folder,
+    MAX_INDEX_NAME_LEN,
 };
 pub use store::{Store, StoreOptions, DATABASE_FILE};
 pub use types::{
     Chunk, ChunkerIdentity, Diff, Document, EmbedderIdentity, Index, NewChunk, NewDocument,
     NewVersion, OrphanCounts, Version, VersionCounts, VersionDocument, VersionStatus,
 };
-pub use versions::version_folder;

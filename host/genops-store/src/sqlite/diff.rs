@@ -1,14 +1,14 @@
 //! Comparing two versions' document sets.
 
+use super::versions::*;
+use super::SqliteStore;
 use crate::types::to_u64;
-use crate::versions::*;
-use crate::{Diff, Result, Store, VersionCounts};
+use crate::{Diff, Result, VersionCounts};
 use sqlx::SqliteConnection;
 
-impl Store {
-    /// How version `to` of an index differs from version `from`, by source path and
-    /// content hash. Versions of any status can be compared.
-    pub async fn diff(&self, index: &str, from: u32, to: u32) -> Result<Diff> {
+/// The operations of [`crate::Store`] of the same names, documented there.
+impl SqliteStore {
+    pub(crate) async fn diff(&self, index: &str, from: u32, to: u32) -> Result<Diff> {
         // One read transaction: both document sets from the same snapshot.
         let mut tx = self.pool.begin().await?;
         let from_id = version_by_number(&mut tx, index, from).await?.id;

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, SqliteConnection};
 
-use crate::keys::{check_sha256, sha256_hex};
-use crate::store::{now_ms, placeholders, BIND_BATCH};
+use super::{now_ms, placeholders, SqliteStore, BIND_BATCH};
+use crate::keys::sha256_hex;
 use crate::types::{parse_json, to_i64, to_u32, to_u64};
-use crate::{Chunk, Document, Error, NewChunk, NewDocument, Result, Store};
+use crate::{Chunk, Document, Error, NewChunk, NewDocument, Result};
 
 #[derive(FromRow)]
 struct DocumentRow {
@@ -51,14 +51,9 @@ impl ChunkRow {
     }
 }
 
-impl Store {
-    /// Stores a document unless one with the same hash is stored; returns whether it was
-    /// inserted.
-    ///
-    /// The hash names the source bytes, so a stored document is never replaced: the first
-    /// extraction of a content is the one its chunks point into.
-    pub async fn put_document(&self, document: NewDocument<'_>) -> Result<bool> {
-        check_sha256("document hash", document.hash)?;
+/// The operations of [`crate::Store`] of the same names, documented there.
+impl SqliteStore {
+    pub(crate) async fn put_document(&self, document: NewDocument<'_>) -> Result<bool> {
         let byte_size = to_i64(document.byte_size, "document byte size")?;
         let done = sqlx::query(
             "INSERT INTO documents (hash, media_type, byte_size, text, created_at) \
@@ -74,9 +69,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The document with this hash, if stored.
-    pub async fn document(&self, hash: &str) -> Result<Option<Document>> {
-        check_sha256("document hash", hash)?;
+    pub(crate) async fn document(&self, hash: &str) -> Result<Option<Document>> {
         let row: Option<DocumentRow> = sqlx::query_as(
             "SELECT hash, media_type, byte_size, text, created_at FROM documents WHERE hash = $1",
         )
@@ -95,43 +88,21 @@ impl Store {
         .transpose()
     }
 
-    /// The chunks of a document for a chunker identity in ordinal order, or `None` if the
-    /// document was never chunked with it. `Some(vec![])` is a document that gave no
-    /// chunks.
-    pub async fn chunks_for(
+    pub(crate) async fn chunks_for(
         &self,
         document_hash: &str,
         chunking_key: &str,
     ) -> Result<Option<Vec<Chunk>>> {
-        check_sha256("document hash", document_hash)?;
-        check_sha256("chunking key", chunking_key)?;
         let mut conn = self.pool.acquire().await?;
         chunks_of(&mut conn, document_hash, chunking_key).await
     }
 
-    /// Stores the chunks of a document for a chunker identity, in one transaction; the
-    /// ordinal of each chunk is its position in `chunks`. Returns the stored chunks.
-    ///
-    /// If the document was already chunked with this identity (by another process in the
-    /// meantime, say), nothing is written and the chunks already stored are returned: the
-    /// first writer wins, so every version sees one set of chunks per document and chunker.
-    pub async fn put_chunks(
+    pub(crate) async fn put_chunks(
         &self,
         document_hash: &str,
         chunking_key: &str,
         chunks: &[NewChunk],
     ) -> Result<Vec<Chunk>> {
-        check_sha256("document hash", document_hash)?;
-        check_sha256("chunking key", chunking_key)?;
-        for (ordinal, chunk) in chunks.iter().enumerate() {
-            if chunk.start > chunk.end {
-                return Err(Error::Invalid {
-                    what: format!("chunk {ordinal} of document {document_hash}"),
-                    reason: format!("it starts at {} after its end {}", chunk.start, chunk.end),
-                });
-            }
-            to_i64(chunk.end, "chunk end")?;
-        }
         let count = i64::try_from(chunks.len()).map_err(|_| Error::Invalid {
             what: "chunks".into(),
             reason: "too many".into(),
@@ -191,17 +162,11 @@ impl Store {
         Ok(stored)
     }
 
-    /// Cached vectors of these chunks for an embedder identity ([`crate::embedder_key`]),
-    /// by chunk id; chunks without a cached vector are absent.
-    ///
-    /// The cache is keyed by the chunk's text, so a chunk whose text was embedded before
-    /// under another document or chunker is a hit too.
-    pub async fn embeddings(
+    pub(crate) async fn embeddings(
         &self,
         chunk_ids: &[i64],
         embedder_key: &str,
     ) -> Result<HashMap<i64, Vec<f32>>> {
-        check_sha256("embedder key", embedder_key)?;
         let mut found = HashMap::with_capacity(chunk_ids.len());
         for batch in chunk_ids.chunks(BIND_BATCH) {
             let sql = format!(
@@ -221,36 +186,16 @@ impl Store {
         Ok(found)
     }
 
-    /// Caches vectors of chunks for an embedder identity, in one transaction. A text that
-    /// already has a vector for this embedder keeps it.
-    ///
-    /// All vectors of one embedder have one dimension; a vector of another length is
-    /// refused, as is an unknown chunk id.
-    pub async fn put_embeddings<V: AsRef<[f32]>>(
+    pub(crate) async fn put_embeddings<V: AsRef<[f32]>>(
         &self,
         embedder_key: &str,
         vectors: &[(i64, V)],
     ) -> Result<()> {
-        check_sha256("embedder key", embedder_key)?;
+        // `Store` has checked that there are vectors, all of one non-zero length.
         let Some((_, first)) = vectors.first() else {
             return Ok(());
         };
         let dimensions = first.as_ref().len();
-        if dimensions == 0 {
-            return Err(Error::Invalid {
-                what: "embedding".into(),
-                reason: "the vector is empty".into(),
-            });
-        }
-        if let Some((id, v)) = vectors.iter().find(|(_, v)| v.as_ref().len() != dimensions) {
-            return Err(Error::Invalid {
-                what: format!("embedding of chunk {id}"),
-                reason: format!(
-                    "it has {} dimensions where the others have {dimensions}",
-                    v.as_ref().len()
-                ),
-            });
-        }
 
         let mut tx = self.begin_write().await?;
         let stored: Option<(i64,)> =

@@ -1,17 +1,16 @@
 //! Garbage collection: stale builds, gc candidates, version deletion and orphans.
 
-use crate::store::{begin_write_on, now_ms};
-use crate::versions::*;
-use crate::{Error, OrphanCounts, Result, Store, Version, VersionStatus};
-use std::collections::HashSet;
+use super::versions::*;
+use super::{begin_write_on, now_ms, SqliteStore};
+use crate::{Error, OrphanCounts, Result, Version, VersionStatus};
 use std::time::Duration;
 
-impl Store {
-    /// Versions of every index still `building` whose last sign of life is at least
-    /// `older_than` ago, oldest first. A process that crashed mid-ingest leaves these; the
-    /// caller marks them failed ([`Store::fail_version`]) once it knows their builder is gone
-    /// (`Duration::ZERO` lists every building version).
-    pub async fn stale_building_versions(&self, older_than: Duration) -> Result<Vec<Version>> {
+/// The operations of [`crate::Store`] of the same names, documented there.
+impl SqliteStore {
+    pub(crate) async fn stale_building_versions(
+        &self,
+        older_than: Duration,
+    ) -> Result<Vec<Version>> {
         let older_than = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
         let cutoff = now_ms().saturating_sub(older_than);
         let rows: Vec<VersionRow> = sqlx::query_as(&format!(
@@ -23,31 +22,7 @@ impl Store {
         rows.into_iter().map(VersionRow::into_version).collect()
     }
 
-    /// Versions of an index that gc may delete, oldest first: those that are neither live,
-    /// nor building, nor among the `keep` most recent ready versions (kept for rollback).
-    /// Failed versions are always candidates.
-    pub async fn gc_candidates(&self, index: &str, keep: usize) -> Result<Vec<Version>> {
-        let versions = self.versions(index).await?;
-        let kept: HashSet<i64> = versions
-            .iter()
-            .rev()
-            .filter(|v| v.status == VersionStatus::Ready)
-            .take(keep)
-            .map(|v| v.id)
-            .collect();
-        Ok(versions
-            .into_iter()
-            .filter(|v| !v.live && v.status != VersionStatus::Building && !kept.contains(&v.id))
-            .collect())
-    }
-
-    /// Deletes a version's rows (its documents and chunk rows with it) and returns it, so
-    /// that the caller can remove its folder. Refuses the live version and a building one.
-    ///
-    /// Delete the rows first and the folder after: a crash in between leaves a folder that
-    /// no version names (garbage to sweep), never a version whose files are gone. The commit
-    /// is durable before this returns.
-    pub async fn delete_version(&self, index: &str, number: u32) -> Result<Version> {
+    pub(crate) async fn delete_version(&self, index: &str, number: u32) -> Result<Version> {
         let mut conn = self.acquire_durable().await?;
         let result = async {
             let mut tx = begin_write_on(&mut conn).await?;
@@ -76,14 +51,7 @@ impl Store {
         result
     }
 
-    /// Deletes, in one transaction, what no version refers to any more: chunks of chunkings
-    /// that no version uses, documents in no version's document set, and cached embeddings
-    /// of texts no chunk has or of embedders no version uses. Failed versions still count
-    /// as users, so a retried ingest finds its work cached; delete them first to free it.
-    ///
-    /// Refuses to run while a version is building: its documents and chunks may be stored
-    /// but not yet referenced.
-    pub async fn gc_orphans(&self) -> Result<OrphanCounts> {
+    pub(crate) async fn gc_orphans(&self) -> Result<OrphanCounts> {
         let mut tx = self.begin_write().await?;
         let building: Vec<(String, i64)> = sqlx::query_as(
             "SELECT index_name, number FROM index_versions WHERE status = 'building' ORDER BY id",

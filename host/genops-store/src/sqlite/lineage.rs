@@ -1,48 +1,43 @@
 //! Reading indexes and versions back: the lineage, document sets and chunk rows.
 
-use crate::documents::{ChunkRow, CHUNK_COLUMNS};
-use crate::store::{placeholders, BIND_BATCH};
+use super::documents::{ChunkRow, CHUNK_COLUMNS};
+use super::versions::*;
+use super::{placeholders, SqliteStore, BIND_BATCH};
 use crate::types::{parse_json, to_u64};
-use crate::versions::*;
-use crate::{Chunk, Error, Index, Result, Store, Version, VersionDocument};
+use crate::{Chunk, Error, Index, Result, Version, VersionDocument};
 use std::collections::HashMap;
 
-impl Store {
-    /// The index with this name.
-    pub async fn index(&self, name: &str) -> Result<Index> {
+/// The operations of [`crate::Store`] of the same names, documented there.
+impl SqliteStore {
+    pub(crate) async fn index(&self, name: &str) -> Result<Index> {
         let mut conn = self.pool.acquire().await?;
         index_row(&mut conn, name).await
     }
 
-    /// Every index, by name.
-    pub async fn list_indexes(&self) -> Result<Vec<Index>> {
+    pub(crate) async fn list_indexes(&self) -> Result<Vec<Index>> {
         let rows: Vec<IndexRow> = sqlx::query_as(&format!("{INDEX_SELECT} ORDER BY i.name"))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(IndexRow::into_index).collect()
     }
 
-    /// The version with this id.
-    pub async fn version_by_id(&self, version_id: i64) -> Result<Version> {
+    pub(crate) async fn version_by_id(&self, version_id: i64) -> Result<Version> {
         let mut conn = self.pool.acquire().await?;
         version_by_id(&mut conn, version_id).await
     }
 
-    /// The versions of an index, oldest first.
-    pub async fn versions(&self, index: &str) -> Result<Vec<Version>> {
+    pub(crate) async fn versions(&self, index: &str) -> Result<Vec<Version>> {
         let mut conn = self.pool.acquire().await?;
         index_row(&mut conn, index).await?;
         versions_of(&mut conn, index).await
     }
 
-    /// Version `number` of an index.
-    pub async fn version(&self, index: &str, number: u32) -> Result<Version> {
+    pub(crate) async fn version(&self, index: &str, number: u32) -> Result<Version> {
         let mut conn = self.pool.acquire().await?;
         version_by_number(&mut conn, index, number).await
     }
 
-    /// The live version of an index, if it has one.
-    pub async fn live_version(&self, index: &str) -> Result<Option<Version>> {
+    pub(crate) async fn live_version(&self, index: &str) -> Result<Option<Version>> {
         let mut conn = self.pool.acquire().await?;
         index_row(&mut conn, index).await?;
         let row: Option<VersionRow> = sqlx::query_as(&format!(
@@ -54,8 +49,7 @@ impl Store {
         row.map(VersionRow::into_version).transpose()
     }
 
-    /// The documents of a version, by path.
-    pub async fn version_documents(&self, version_id: i64) -> Result<Vec<VersionDocument>> {
+    pub(crate) async fn version_documents(&self, version_id: i64) -> Result<Vec<VersionDocument>> {
         let mut conn = self.pool.acquire().await?;
         version_by_id(&mut conn, version_id).await?;
         type Row = (String, String, String, Option<String>, Option<String>);
@@ -79,17 +73,11 @@ impl Store {
             .collect()
     }
 
-    /// The chunk at a row of a version.
-    pub async fn version_chunk(&self, version_id: i64, row: u64) -> Result<Chunk> {
-        let mut chunks = self.version_chunks_at(version_id, &[row]).await?;
-        chunks
-            .pop()
-            .ok_or_else(|| Error::Corrupt("a chunk row vanished".into()))
-    }
-
-    /// The chunks at these rows of a version, in the order of `rows` (for mapping search
-    /// hits back to chunks). A row the version does not have is an error.
-    pub async fn version_chunks_at(&self, version_id: i64, rows: &[u64]) -> Result<Vec<Chunk>> {
+    pub(crate) async fn version_chunks_at(
+        &self,
+        version_id: i64,
+        rows: &[u64],
+    ) -> Result<Vec<Chunk>> {
         let mut conn = self.pool.acquire().await?;
         let version = version_by_id(&mut conn, version_id).await?;
         let mut found: HashMap<u64, Chunk> = HashMap::with_capacity(rows.len());
@@ -126,8 +114,7 @@ impl Store {
         Ok(chunks)
     }
 
-    /// Every chunk of a version in row order: element `r` is row `r`.
-    pub async fn version_chunks(&self, version_id: i64) -> Result<Vec<Chunk>> {
+    pub(crate) async fn version_chunks(&self, version_id: i64) -> Result<Vec<Chunk>> {
         let mut conn = self.pool.acquire().await?;
         version_by_id(&mut conn, version_id).await?;
         let rows: Vec<ChunkRow> = sqlx::query_as(&format!(

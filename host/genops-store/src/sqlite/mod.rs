@@ -1,8 +1,14 @@
-//! Opening the database, schema migrations, and the transaction helpers.
+//! The SQLite backend: opening the database file, schema migrations, and the transaction
+//! helpers; one module per concern below (documents and caches, version lifecycle, lineage
+//! and reads, diff, gc) holds its SQL.
+//!
+//! What is SQLite's own and stays here: WAL mode, the busy timeout, `BEGIN IMMEDIATE` to
+//! take the single write lock up front, and `PRAGMA synchronous` for the durable commits.
+//! The statements themselves are portable (see the crate documentation).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::pool::PoolConnection;
@@ -11,61 +17,35 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
 
-use crate::{Error, Result};
+use crate::{Error, Result, StoreOptions};
 
-/// The file name of the database in the data directory.
-pub const DATABASE_FILE: &str = "genops.db";
+mod diff;
+mod documents;
+mod gc;
+mod lineage;
+mod versions;
 
 /// The schema migrations, embedded at compile time from `migrations/`.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// How the store opens its database.
+/// The SQLite backend of [`crate::Store`]: a pool on one database file (or on memory).
+///
+/// Its methods take arguments that [`crate::Store`] has already checked (hash formats,
+/// index names, chunk spans, vector lengths).
 #[derive(Debug, Clone)]
-pub struct StoreOptions {
-    /// How long a write waits for another process's write lock before failing with
-    /// [`Error::Busy`].
-    pub busy_timeout: Duration,
-    /// Connections in the pool. SQLite has one writer at a time; more connections let
-    /// readers run beside it (WAL).
-    pub max_connections: u32,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        StoreOptions {
-            busy_timeout: Duration::from_secs(10),
-            max_connections: 4,
-        }
-    }
-}
-
-/// The metadata store: a handle on the database, cheap to clone and to share between
-/// tasks.
-#[derive(Debug, Clone)]
-pub struct Store {
+pub(crate) struct SqliteStore {
     pub(crate) pool: SqlitePool,
     path: Option<PathBuf>,
 }
 
-impl Store {
-    /// Opens (creating if missing) the database at `<data_dir>/genops.db`.
-    pub async fn open_in(data_dir: &Path) -> Result<Store> {
-        Store::open(&data_dir.join(DATABASE_FILE)).await
-    }
-
-    /// Opens (creating if missing) the database file at `path` and brings its schema up to
-    /// date, with the default options.
-    pub async fn open(path: &Path) -> Result<Store> {
-        Store::open_with(path, &StoreOptions::default()).await
-    }
-
+impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and brings its schema up to
     /// date.
     ///
     /// Every connection runs in WAL mode (readers never wait for the writer), with foreign
     /// keys enforced and `synchronous = NORMAL`; see the crate documentation for why NORMAL
     /// and which commits are made FULL.
-    pub async fn open_with(path: &Path, options: &StoreOptions) -> Result<Store> {
+    pub(crate) async fn open(path: &Path, options: &StoreOptions) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
                 path: dir.to_path_buf(),
@@ -87,7 +67,7 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
-        let store = Store {
+        let store = SqliteStore {
             pool,
             path: Some(path.to_path_buf()),
         };
@@ -96,7 +76,7 @@ impl Store {
     }
 
     /// A fresh database in memory, for tests. It lives as long as the store.
-    pub async fn open_in_memory() -> Result<Store> {
+    pub(crate) async fn open_in_memory() -> Result<SqliteStore> {
         let connect = SqliteConnectOptions::new()
             .in_memory(true)
             .foreign_keys(true);
@@ -114,24 +94,24 @@ impl Store {
                 path: PathBuf::from(":memory:"),
                 source,
             })?;
-        let store = Store { pool, path: None };
+        let store = SqliteStore { pool, path: None };
         store.migrate().await?;
         Ok(store)
     }
 
     /// The database file, or `None` in memory.
-    pub fn path(&self) -> Option<&Path> {
+    pub(crate) fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
     /// Closes every connection, checkpointing the WAL into the database file. Calls made
     /// after this fail.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.pool.close().await;
     }
 
     /// The newest schema version this build knows.
-    pub fn schema_version() -> i64 {
+    pub(crate) fn schema_version() -> i64 {
         MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
     }
 
@@ -164,7 +144,7 @@ impl Store {
             .filter(|m| m.migration_type.is_up_migration())
             .map(|m| (m.version, m))
             .collect();
-        let supported = Store::schema_version();
+        let supported = SqliteStore::schema_version();
 
         // A newer genops's database is refused before anything is written to it.
         if let Some(found) = applied.iter().map(|m| m.version).max() {
@@ -228,7 +208,7 @@ impl Store {
     }
 
     /// A connection whose commits are durable (`synchronous = FULL`), for the commits the
-    /// caller acts on outside the database; give it back with [`Store::release_durable`].
+    /// caller acts on outside the database; give it back with [`SqliteStore::release_durable`].
     pub(crate) async fn acquire_durable(&self) -> Result<PoolConnection<Sqlite>> {
         let mut conn = self.pool.acquire().await?;
         sqlx::query("PRAGMA synchronous = FULL")
@@ -237,7 +217,7 @@ impl Store {
         Ok(conn)
     }
 
-    /// Puts a connection from [`Store::acquire_durable`] back to `synchronous = NORMAL`. If
+    /// Puts a connection from [`SqliteStore::acquire_durable`] back to `synchronous = NORMAL`. If
     /// that fails the connection stays FULL, which is only slower.
     pub(crate) async fn release_durable(&self, mut conn: PoolConnection<Sqlite>) {
         let _ = sqlx::query("PRAGMA synchronous = NORMAL")
@@ -281,10 +261,10 @@ mod tests {
             max_connections: 1,
             ..StoreOptions::default()
         };
-        let store = Store::open_with(&dir.path().join(DATABASE_FILE), &options)
+        let store = SqliteStore::open(&dir.path().join(crate::DATABASE_FILE), &options)
             .await
             .unwrap();
-        let synchronous = |store: &Store| {
+        let synchronous = |store: &SqliteStore| {
             let pool = store.pool.clone();
             async move {
                 sqlx::query_scalar::<_, i64>("PRAGMA synchronous")

@@ -1,15 +1,15 @@
 //! The life of index versions: indexes created, versions begun, filled, finished, failed
 //! and made live; and the row types and helpers the other store modules share.
 
-use crate::diff::diff_counts;
-use crate::documents::ChunkRow;
+use super::diff::diff_counts;
+use super::documents::ChunkRow;
+use super::{begin_write_on, now_ms, placeholders, SqliteStore, BIND_BATCH};
 use crate::error::is_unique_violation;
-use crate::keys::{canonical_json, check_sha256, chunking_key, embedder_key, validate_index_name};
-use crate::store::{begin_write_on, now_ms, placeholders, BIND_BATCH};
+use crate::keys::{canonical_json, chunking_key, embedder_key, version_folder};
 use crate::types::{parse_json, to_i64, to_u32, to_u64};
 use crate::{
-    ChunkerIdentity, EmbedderIdentity, Error, Index, NewVersion, Result, Store, Version,
-    VersionCounts, VersionDocument, VersionStatus,
+    ChunkerIdentity, EmbedderIdentity, Error, Index, NewVersion, Result, Version, VersionCounts,
+    VersionDocument, VersionStatus,
 };
 use serde_json::Value;
 use sqlx::{FromRow, SqliteConnection};
@@ -134,16 +134,9 @@ pub(crate) struct RowChunk {
     pub(crate) chunk: ChunkRow,
 }
 
-/// The folder of a version's files, relative to the data directory.
-///
-/// Index names are validated to be safe folder names, so this cannot leave `indexes/`.
-pub fn version_folder(index: &str, number: u32) -> String {
-    format!("indexes/{index}/v{number}")
-}
-impl Store {
-    /// Creates an empty index; fails if the name is invalid or taken.
-    pub async fn create_index(&self, name: &str) -> Result<Index> {
-        validate_index_name(name)?;
+/// The operations of [`crate::Store`] of the same names, documented there.
+impl SqliteStore {
+    pub(crate) async fn create_index(&self, name: &str) -> Result<Index> {
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO indexes (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -162,9 +155,7 @@ impl Store {
         Ok(index)
     }
 
-    /// The index with this name, created empty if there is none.
-    pub async fn ensure_index(&self, name: &str) -> Result<Index> {
-        validate_index_name(name)?;
+    pub(crate) async fn ensure_index(&self, name: &str) -> Result<Index> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO indexes (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -178,27 +169,7 @@ impl Store {
         Ok(index)
     }
 
-    /// Begins a new version of an index, numbered after every version the index ever had,
-    /// with status `building`. It is not live until [`Store::finish_version`].
-    ///
-    /// Begin the version before storing the documents and chunks it will refer to:
-    /// [`Store::gc_orphans`] refuses to run while a version is building, and would otherwise
-    /// be free to collect them in between.
-    pub async fn begin_version(&self, index: &str, new: &NewVersion) -> Result<Version> {
-        if new.chunker.digest.is_empty() {
-            return Err(Error::Invalid {
-                what: "chunker identity".into(),
-                reason: "the plugin digest is empty".into(),
-            });
-        }
-        if let Some(embedder) = &new.embedder {
-            if embedder.sha256.is_empty() || embedder.model.is_empty() {
-                return Err(Error::Invalid {
-                    what: "embedder identity".into(),
-                    reason: "the model name or its sha256 is empty".into(),
-                });
-            }
-        }
+    pub(crate) async fn begin_version(&self, index: &str, new: &NewVersion) -> Result<Version> {
         let mut tx = self.begin_write().await?;
         index_row(&mut tx, index).await?;
         if let Some(parent) = new.parent {
@@ -259,33 +230,18 @@ impl Store {
         Ok(version)
     }
 
-    /// Records a sign of life of the process building a version, so that
-    /// [`Store::stale_building_versions`] does not take it for crashed. Every write to a
-    /// building version does this too.
-    pub async fn touch_version(&self, version_id: i64) -> Result<()> {
+    pub(crate) async fn touch_version(&self, version_id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         building(&mut tx, version_id, "touched").await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Adds documents (source path -> content hash, with metadata) to a building version,
-    /// in one transaction; may be called several times. A path given twice is refused, as
-    /// is a hash that is not stored.
-    pub async fn put_version_documents(
+    pub(crate) async fn put_version_documents(
         &self,
         version_id: i64,
         documents: &[VersionDocument],
     ) -> Result<()> {
-        for document in documents {
-            check_sha256("document hash", &document.document_hash)?;
-            if document.path.is_empty() {
-                return Err(Error::Invalid {
-                    what: "document path".into(),
-                    reason: format!("the path of document {} is empty", document.document_hash),
-                });
-            }
-        }
         let mut tx = self.begin_write().await?;
         let version = building(&mut tx, version_id, "given documents").await?;
         let hashes: Vec<String> = documents
@@ -328,10 +284,7 @@ impl Store {
         Ok(())
     }
 
-    /// Appends chunks to a building version's rows, in one transaction, and returns the
-    /// rows they got: the next free rows, in the order given. Row `r` is the `r`-th vector
-    /// of the version's vector file and the key its full-text index stores.
-    pub async fn append_version_chunks(
+    pub(crate) async fn append_version_chunks(
         &self,
         version_id: i64,
         chunk_ids: &[i64],
@@ -357,14 +310,7 @@ impl Store {
         Ok(first..first + chunk_ids.len() as u64)
     }
 
-    /// Marks a building version ready and makes it the index's live version, in one
-    /// transaction; returns it. Its counts are computed here from its documents and chunk
-    /// rows and compared with its parent's; `stats` is kept as given.
-    ///
-    /// Call it after the version's files are complete on disk: until this commits, the
-    /// previous live version is served, and a crash leaves this one `building` and never
-    /// live. The commit is durable (`synchronous = FULL`) before this returns.
-    pub async fn finish_version(&self, version_id: i64, stats: &Value) -> Result<Version> {
+    pub(crate) async fn finish_version(&self, version_id: i64, stats: &Value) -> Result<Version> {
         let mut conn = self.acquire_durable().await?;
         let result = async {
             let mut tx = begin_write_on(&mut conn).await?;
@@ -424,10 +370,7 @@ impl Store {
         result
     }
 
-    /// Marks a building version failed with a message; returns it. The live version does
-    /// not change. Used for an ingest that gave up, and for versions a crashed process left
-    /// building ([`Store::stale_building_versions`]).
-    pub async fn fail_version(&self, version_id: i64, message: &str) -> Result<Version> {
+    pub(crate) async fn fail_version(&self, version_id: i64, message: &str) -> Result<Version> {
         let mut conn = self.acquire_durable().await?;
         let result = async {
             let mut tx = begin_write_on(&mut conn).await?;
@@ -450,9 +393,7 @@ impl Store {
         result
     }
 
-    /// Makes a ready version live (a rollback, or a roll forward); returns it. Refuses a
-    /// version that is building or failed. The commit is durable before this returns.
-    pub async fn set_live(&self, index: &str, number: u32) -> Result<Version> {
+    pub(crate) async fn set_live(&self, index: &str, number: u32) -> Result<Version> {
         let mut conn = self.acquire_durable().await?;
         let result = async {
             let mut tx = begin_write_on(&mut conn).await?;
@@ -646,7 +587,7 @@ mod tests {
 
     async fn refused(store: &Store, sql: &str) {
         let error = sqlx::query(sql)
-            .execute(&store.pool)
+            .execute(&store.sqlite().pool)
             .await
             .expect_err(sql)
             .to_string();
@@ -661,7 +602,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in(dir.path()).await.unwrap();
         let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&store.pool)
+            .fetch_one(&store.sqlite().pool)
             .await
             .unwrap();
         assert_eq!(on, 1);

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use genops_store::{Error, Store, DATABASE_FILE};
+use genops_store::{Error, Store, StoreOptions, DATABASE_FILE};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, SqliteConnection};
 
@@ -146,4 +146,50 @@ async fn two_processes_opening_a_fresh_file_at_once_both_succeed() {
     let (a, b) = tokio::join!(Store::open(&path), Store::open(&path));
     a.unwrap().create_index("a").await.unwrap();
     b.unwrap().create_index("b").await.unwrap();
+}
+
+#[tokio::test]
+async fn postgres_url_is_refused_clearly_without_echoing_the_url() {
+    let options = StoreOptions::default();
+    for url in [
+        "postgres://genops:s3cret@localhost:5432/genops",
+        "postgresql://genops:s3cret@localhost/genops",
+        "POSTGRES://genops:s3cret@localhost/genops",
+    ] {
+        let error = err(Store::connect(url, &options).await);
+        assert!(
+            matches!(error, Error::UnsupportedBackend { .. }),
+            "{url}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("PostgreSQL is not built into this genops yet"),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "the URL leaked: {message}");
+    }
+}
+
+#[tokio::test]
+async fn store_urls_pick_the_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let options = StoreOptions::default();
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::connect(&url, &options).await.unwrap();
+    assert_eq!(store.path(), Some(path.as_path()));
+    store.create_index("docs").await.unwrap();
+    store.close().await;
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.list_indexes().await.unwrap()[0].name, "docs");
+    store.close().await;
+
+    let memory = Store::connect("sqlite::memory:", &options).await.unwrap();
+    assert_eq!(memory.path(), None);
+    memory.create_index("docs").await.unwrap();
+
+    let error = err(Store::connect("mysql://localhost/genops", &options).await);
+    assert!(matches!(error, Error::Invalid { .. }), "{error:?}");
+    let error = err(Store::connect("sqlite://", &options).await);
+    assert!(matches!(error, Error::Invalid { .. }), "{error:?}");
 }
