@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use genops_index::AnnConfig;
 use genops_ingest::{IngestOptions, IngestReport, JsonlFields, Progress};
-use genops_runtime::Kind;
+use genops_runtime::typed::Chunker;
 
 use crate::{App, Error};
 
@@ -59,7 +59,9 @@ impl App {
     ) -> Result<IngestReport, Error> {
         // Paths first: a typo in a path is the likeliest mistake, and the cheapest to report.
         let files = genops_ingest::expand(&request.paths)?;
-        let chunker = self.load_plugin_of(&request.chunker, Kind::Chunker, "--chunker")?;
+        let chunker = self
+            .load_kind::<Chunker>(&request.chunker, "--chunker")?
+            .into_plugin();
         let models = self.models()?;
         if let Some(model) = &request.model {
             if !models.exists(model) {

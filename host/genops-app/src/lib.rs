@@ -10,7 +10,7 @@
 //! - [`App::searcher`]: a retriever bound to an index, returning hits joined with their
 //!   chunks, and [`Searcher::evaluate`] for retrieval quality (recall, MRR, nDCG);
 //! - [`App::ingest`]: files into a new index version;
-//! - [`App::resolve_plugin`] and [`App::load_plugin_of`]: installed plugins by name,
+//! - [`App::resolve_plugin`] and [`App::load_kind`]: installed plugins by name,
 //!   folders and files by path.
 //!
 //! Errors carry an [`ErrorKind`] (a server's status) and, where one exists, a [`Fix`] that

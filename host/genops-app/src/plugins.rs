@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use genops_runtime::{Kind, Manifest, Plugin};
+use genops_runtime::typed::PluginKind;
+use genops_runtime::{Manifest, Plugin, TypedPlugin};
 
 use crate::{App, Error};
 
@@ -73,20 +74,29 @@ impl App {
             .load_file(&resolved.component, resolved.manifest)?)
     }
 
-    /// Loads what a user named and checks it is of `kind`; `role` says who needs it in the
-    /// error (`--chunker`, `genops chunk`).
-    pub fn load_plugin_of(&self, target: &str, kind: Kind, role: &str) -> Result<Plugin, Error> {
-        let plugin = self.load_plugin(target)?;
-        if plugin.kind() != kind {
-            return Err(Error::WrongKind {
-                plugin: plugin.id().to_string(),
-                expected: kind,
-                found: plugin.kind(),
-                role: role.to_string(),
-            });
-        }
-        Ok(plugin)
+    /// Loads what a user named as a plugin of kind `K`; `role` says who needs it in the
+    /// error (`--chunker`, `genops chunk`). The kind is checked here, once: the typed
+    /// plugin's sessions offer that kind's call only.
+    pub fn load_kind<K: PluginKind>(
+        &self,
+        target: &str,
+        role: &str,
+    ) -> Result<TypedPlugin<K>, Error> {
+        typed(self.load_plugin(target)?, role)
     }
+}
+
+/// `plugin` as kind `K`, or the error that names who needed which kind.
+pub(crate) fn typed<K: PluginKind>(plugin: Plugin, role: &str) -> Result<TypedPlugin<K>, Error> {
+    if plugin.kind() != K::KIND {
+        return Err(Error::WrongKind {
+            plugin: plugin.id().to_string(),
+            expected: K::KIND,
+            found: plugin.kind(),
+            role: role.to_string(),
+        });
+    }
+    Ok(plugin.into_typed()?)
 }
 
 #[cfg(test)]

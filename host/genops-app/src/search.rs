@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use genops_index::{Filter, OpenOnUse};
-use genops_runtime::{Kind, Plugin, Query, Session};
+use genops_runtime::typed::Retriever;
+use genops_runtime::{Plugin, Query, TypedPlugin, TypedSession};
 use genops_search::{IndexInfo, SearchIndex};
 use serde::Serialize;
 
@@ -52,7 +53,7 @@ pub struct SearchResults {
 /// and safe to share between tasks.
 #[derive(Clone)]
 pub struct Searcher {
-    plugin: Plugin,
+    plugin: TypedPlugin<Retriever>,
     overrides: BTreeMap<String, String>,
     index: Arc<dyn SearchIndex>,
     info: IndexInfo,
@@ -74,14 +75,7 @@ impl App {
         let index = index.to_string();
         blocking(move || {
             let plugin = runtime.load_file(&resolved.component, resolved.manifest)?;
-            if plugin.kind() != Kind::Retriever {
-                return Err(Error::WrongKind {
-                    plugin: plugin.id().to_string(),
-                    expected: Kind::Retriever,
-                    found: plugin.kind(),
-                    role: "--retriever".into(),
-                });
-            }
+            let plugin = crate::plugins::typed::<Retriever>(plugin, "--retriever")?;
             plugin.check_config(&overrides)?;
             let resolver = runtime
                 .indexes()
@@ -160,7 +154,7 @@ impl Searcher {
     /// Runs the retriever and reads its hits back from the index.
     fn retrieve(
         &self,
-        session: &mut Session,
+        session: &mut TypedSession<Retriever>,
         text: &str,
         k: u32,
         filters: &[Filter],

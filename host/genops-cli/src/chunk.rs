@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use genops_app::App;
-use genops_runtime::{Document, Kind};
+use genops_runtime::typed::Chunker;
+use genops_runtime::Document;
 use serde_json::json;
 
 #[derive(Args)]
@@ -26,7 +27,7 @@ pub struct ChunkArgs {
 
 pub fn run(args: ChunkArgs, app: &App) -> Result<()> {
     let overrides = parse_sets(&args.set)?;
-    let plugin = app.load_plugin_of(&args.plugin, Kind::Chunker, "`genops chunk`")?;
+    let plugin = app.load_kind::<Chunker>(&args.plugin, "`genops chunk`")?;
     // Unknown keys are refused before any work, with the keys the plugin does read.
     plugin.check_config(&overrides)?;
     let mut session = plugin.session(&overrides);

@@ -18,6 +18,17 @@ fn docs(dir: &Path) -> std::path::PathBuf {
     docs
 }
 
+/// The command failed with one clear line containing `needle`, and the host did not panic.
+fn contained(what: &str, output: Output, needle: &str) -> String {
+    assert_ne!(output.status.code(), Some(101), "{what} panicked the host");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        stderr.contains(needle),
+        "{what}: expected `{needle}` in {stderr}"
+    );
+    fails(output, needle)
+}
+
 fn live_versions(data: &Path) -> Vec<Value> {
     let list: Value =
         serde_json::from_str(&ok(genops(data, &["index", "list", "--json"]))).unwrap();
@@ -47,7 +58,9 @@ fn ingest_survives_every_hostile_chunker_mode() {
     };
     for (mode, needle) in [
         ("panic", "hostile plugin panicked on purpose"),
-        ("stdout", "printed 200000 lines to stdout"),
+        // Printing 200,000 lines may finish (the plugin then returns an error) or run into
+        // the deadline on a loaded machine: either way the host names the plugin and goes on.
+        ("stdout", "chunker-hostile@1.0.0"),
         ("sleep", "timed out"),
         ("poll", "timed out"),
         ("loop", "timed out"),
@@ -58,9 +71,7 @@ fn ingest_survives_every_hostile_chunker_mode() {
         ("mid-char", "chunker-hostile"),
         ("reversed", "after its end"),
     ] {
-        let output = ingest(mode);
-        assert_ne!(output.status.code(), Some(101), "{mode} panicked the host");
-        let stderr = fails(output, needle);
+        let stderr = contained(&format!("ingest {mode}"), ingest(mode), needle);
         assert!(
             !stderr.contains("thread 'main' panicked"),
             "{mode}: {stderr}"
@@ -269,12 +280,7 @@ fn search_and_eval_survive_every_hostile_retriever_mode() {
                 "alpha",
             ],
         );
-        assert_ne!(
-            search.status.code(),
-            Some(101),
-            "search {mode} panicked the host"
-        );
-        fails(search, needle);
+        contained(&format!("search {mode}"), search, needle);
         let eval = genops(
             data.path(),
             &[
@@ -289,12 +295,7 @@ fn search_and_eval_survive_every_hostile_retriever_mode() {
                 qrels.to_str().unwrap(),
             ],
         );
-        assert_ne!(
-            eval.status.code(),
-            Some(101),
-            "eval {mode} panicked the host"
-        );
-        fails(eval, needle);
+        contained(&format!("eval {mode}"), eval, needle);
     }
     // Writing to stdout is allowed, but what the plugin writes never reaches the user's.
     let out = ok(genops(
