@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use genops_models::{ModelStore, Models};
 use genops_runtime::{Catalog, CompileCache, Runtime};
-use genops_store::Store;
+use genops_store::{Store, StoreOptions};
 
 use crate::{Config, Error, Layout};
 
@@ -96,10 +96,16 @@ impl App {
         Ok(self.runtime.get_or_init(|| runtime).clone())
     }
 
-    /// The store, opened (and migrated) on first use.
+    /// The store, opened (and migrated) on first use: `[store] url` when the configuration
+    /// names one, else `genops.db` in the data directory.
     pub async fn store(&self) -> Result<&Store, Error> {
         self.store
-            .get_or_try_init(|| async { Store::open(&self.layout.database()).await })
+            .get_or_try_init(|| async {
+                match &self.config.store.url {
+                    Some(url) => Store::connect(url, &StoreOptions::default()).await,
+                    None => Store::open(&self.layout.database()).await,
+                }
+            })
             .await
             .map_err(Error::from)
     }

@@ -22,6 +22,18 @@ pub struct Config {
     /// What ingestion accepts from files and chunkers.
     #[serde(default)]
     pub ingest: IngestLimits,
+    /// Where the store is.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// `[store]`: the metadata store. By default `genops.db` in the data directory.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StoreConfig {
+    /// A store URL instead of the data directory's SQLite file: `sqlite://<path>` today;
+    /// `postgres://` is refused with a clear error until that backend is built in.
+    pub url: Option<String>,
 }
 
 impl Config {
@@ -90,6 +102,18 @@ mod tests {
         assert_eq!(err.kind(), crate::ErrorKind::Invalid, "{err}");
         let err = Config::parse("[ingest]\nmax-files = 3\n", Path::new("g.toml")).unwrap_err();
         assert!(err.to_string().contains("max-files"), "{err}");
+    }
+
+    #[test]
+    fn a_store_url_is_read_and_other_store_keys_are_refused() {
+        let config = Config::parse(
+            "[store]\nurl = \"sqlite:///tmp/x.db\"\n",
+            Path::new("g.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.store.url.as_deref(), Some("sqlite:///tmp/x.db"));
+        let err = Config::parse("[store]\npath = \"x\"\n", Path::new("g.toml")).unwrap_err();
+        assert!(err.to_string().contains("path"), "{err}");
     }
 
     #[test]

@@ -259,6 +259,7 @@ fn store_kind(e: &genops_store::Error) -> ErrorKind {
         | E::UnknownChunk(_)
         | E::UnknownRow { .. } => ErrorKind::NotFound,
         E::InvalidIndexName { .. }
+        | E::UnsupportedBackend { .. }
         | E::InvalidParent { .. }
         | E::InvalidHash { .. }
         | E::Invalid { .. } => ErrorKind::Invalid,

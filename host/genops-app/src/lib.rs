@@ -40,7 +40,7 @@ mod plugins;
 mod search;
 
 pub use app::App;
-pub use config::Config;
+pub use config::{Config, StoreConfig};
 pub use error::{Error, ErrorKind, Fix};
 pub use eval::{
     metrics, names, read_judged, JudgedQuery, QueryScore, RetrievalReport, RetrievalSummary,

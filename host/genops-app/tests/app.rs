@@ -63,3 +63,19 @@ fn a_config_file_with_an_unknown_key_is_invalid_and_names_the_file() {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.to_string().contains("genops.toml"), "{err}");
 }
+
+#[tokio::test]
+async fn a_postgres_store_url_is_refused_clearly_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = genops_app::Config::default();
+    config.store.url = Some("postgres://genops:secret@db.internal/genops".into());
+    let app = App::with_config(Layout::new(dir.path()), config);
+    let err = app.indexes().list().await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("PostgreSQL is not built into this genops"),
+        "{text}"
+    );
+    assert!(!text.contains("secret"), "{text}");
+    assert!(!app.layout().database().exists());
+}
