@@ -69,7 +69,7 @@ impl App {
 
     /// The installed models, on disk.
     pub fn model_store(&self) -> ModelStore {
-        ModelStore::new(self.layout.root())
+        ModelStore::at(self.layout.models(), self.layout.onnx_runtime())
     }
 
     /// The native models; they load on first use, so asking costs nothing.

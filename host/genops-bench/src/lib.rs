@@ -26,6 +26,13 @@ use genops_chunking::{fixed, FixedConfig};
 use genops_runtime::{Allocator, Document, LoadSource, Runtime, RuntimeConfig};
 use serde::Serialize;
 
+/// The model store of the data directory `data_dir`, where the application layer's layout
+/// puts it.
+pub(crate) fn model_store(data_dir: &Path) -> genops_models::ModelStore {
+    let layout = genops_app::Layout::new(data_dir);
+    genops_models::ModelStore::at(layout.models(), layout.onnx_runtime())
+}
+
 /// Errors of a benchmark run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

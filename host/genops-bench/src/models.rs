@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use genops_models::{ModelStore, Models, ModelsConfig};
+use genops_models::{Models, ModelsConfig};
 
-use crate::{Error, Report, Row};
+use crate::{model_store, Error, Report, Row};
 
 /// What `genops bench models` measures with.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ pub fn run_models(opts: &ModelsBench, progress: &mut dyn FnMut(&str)) -> Result<
         batch_size: opts.batch_size,
         ..ModelsConfig::default()
     };
-    let store = ModelStore::new(&opts.data_dir);
+    let store = model_store(&opts.data_dir);
     let models = Models::new(store.clone(), config.clone())?;
     let spec = store.resolve(&opts.model)?;
     let mut rows = Vec::new();

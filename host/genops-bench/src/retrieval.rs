@@ -23,12 +23,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use genops_index::{IndexVersion, LiveLocation, NewRow, OpenOnUse, VersionBuilder};
-use genops_models::{ModelStore, Models, ModelsConfig};
+use genops_models::{Models, ModelsConfig};
 use genops_runtime::{Plugin, Query, Runtime, RuntimeConfig};
 use genops_vectors::synth::{self, Rng};
 use genops_vectors::{AnnConfig, AnnIndex, VectorFile, VectorWriter};
 
-use crate::{micros, percentile, Error, Report, Row};
+use crate::{micros, model_store, percentile, Error, Report, Row};
 
 /// What `genops bench retrieval` measures with.
 #[derive(Debug, Clone)]
@@ -174,7 +174,7 @@ pub fn run_retrieval(
         onnxruntime: opts.onnxruntime.clone(),
         ..ModelsConfig::default()
     };
-    let models = Models::new(ModelStore::new(&opts.data_dir), config)?;
+    let models = Models::new(model_store(&opts.data_dir), config)?;
     let runtime = Runtime::with_models(
         RuntimeConfig::default(),
         Some(work.path().join("cache")),

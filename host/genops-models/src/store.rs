@@ -110,9 +110,16 @@ impl ModelStore {
     /// The store of a data directory: models in `<data-dir>/models`, the ONNX Runtime
     /// library in `<data-dir>/lib`.
     pub fn new(data_dir: &Path) -> Self {
+        Self::at(data_dir.join("models"), data_dir.join("lib"))
+    }
+
+    /// The store with its folders named by the caller: `models`, one folder per model, and
+    /// `lib`, the ONNX Runtime library. The application layer names them from its layout
+    /// of the data directory.
+    pub fn at(models: impl Into<PathBuf>, lib: impl Into<PathBuf>) -> Self {
         Self {
-            models: data_dir.join("models"),
-            lib: data_dir.join("lib"),
+            models: models.into(),
+            lib: lib.into(),
         }
     }
 
