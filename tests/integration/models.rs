@@ -271,6 +271,137 @@ fn embedding_many_texts_stops_at_the_deadline() {
     }
 }
 
+/// Builds a small sequence classifier with scripts/models/make_classifier.py (the `onnx`
+/// Python package), over the default model's tokenizer; `None` when Python lacks a package.
+fn classifier(dir: &Path) -> Option<()> {
+    let has = |module: &str| {
+        std::process::Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !["onnx", "numpy", "tokenizers"].iter().all(|m| has(m)) {
+        eprintln!("skipped: building the test classifier needs the onnx, numpy and tokenizers Python packages (scripts/install.sh installs them)");
+        return None;
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tokenizer = genops_tests::models_data_dir()
+        .join("models")
+        .join(MODEL)
+        .join("tokenizer.json");
+    let output = std::process::Command::new("python3")
+        .arg(repo.join("scripts/models/make_classifier.py"))
+        .arg("--out")
+        .arg(dir)
+        .arg("--tokenizer")
+        .arg(&tokenizer)
+        .args(["--task", "sequence", "--labels", "ok,toxic,spam"])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "make_classifier.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(())
+}
+
+/// Regression: `classify` ran every input of a call at once, whatever the deadline was
+/// (only its start was checked). It now runs in slices checked against the deadline, as
+/// `embed` does.
+#[test]
+fn classifying_many_inputs_stops_at_the_deadline() {
+    use genops_models::ClassifyInput;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("toxicity");
+    if classifier(&dir).is_none() {
+        return;
+    }
+    let model = dir.to_str().unwrap();
+    let input = |text: String| ClassifyInput { text, pair: None };
+    let text = "A sentence long enough to cost the model some work. ".repeat(40);
+    let inputs: Vec<ClassifyInput> = (0..4096).map(|_| input(text.clone())).collect();
+    models()
+        .classify(model, &[input("warm up".into())])
+        .unwrap();
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(300);
+    let out = models()
+        .classify_before(model, &inputs, deadline)
+        .expect("the model runs");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1200),
+        "stopped after {took:?}, not near its 300 ms deadline"
+    );
+    if let Some(out) = out {
+        assert_eq!(out.len(), 4096, "a finished call classifies every input");
+    }
+    // A deadline that already passed does no work at all.
+    assert!(models()
+        .classify_before(model, &inputs, Instant::now())
+        .unwrap()
+        .is_none());
+    // A generous one classifies everything, in order, as a plain call does.
+    let few: Vec<ClassifyInput> = ["fine", "awful spam", "buy now", "hello", "ok", "no"]
+        .iter()
+        .map(|t| input(t.to_string()))
+        .collect();
+    let got = models()
+        .classify_before(model, &few, Instant::now() + Duration::from_secs(600))
+        .unwrap()
+        .expect("time enough");
+    let plain = models().classify(model, &few).unwrap();
+    assert_eq!(got.len(), plain.len());
+    for (a, b) in got.iter().zip(&plain) {
+        for (x, y) in a.scores.iter().zip(&b.scores) {
+            assert_eq!(x.label, y.label);
+            assert!((x.score - y.score).abs() < 1e-5, "{x:?} vs {y:?}");
+        }
+    }
+    // An input refused in a later slice is named by its place in the whole call.
+    let mut bad = few.clone();
+    bad.extend((0..40).map(|_| input("fine".into())));
+    bad.push(input("   ".into()));
+    let err = models()
+        .classify_before(model, &bad, Instant::now() + Duration::from_secs(600))
+        .unwrap_err();
+    assert!(err.to_string().contains("text 46"), "{err}");
+}
+
+/// Regression: `count-tokens` tokenised every text of a call at once, whatever the
+/// deadline was. It now runs in slices checked against the deadline, as `embed` does.
+#[test]
+fn counting_tokens_of_many_texts_stops_at_the_deadline() {
+    use std::time::{Duration, Instant};
+    let text = "A sentence long enough to cost the tokenizer some work. ".repeat(40);
+    let texts = vec![text.as_str(); 4096];
+    models().count_tokens(MODEL, &["warm up"]).unwrap();
+    let started = Instant::now();
+    let out = models()
+        .count_tokens_before(MODEL, &texts, started + Duration::from_millis(300))
+        .expect("the tokenizer runs");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1200),
+        "stopped after {took:?}, not near its 300 ms deadline"
+    );
+    if let Some(out) = out {
+        assert_eq!(out.len(), 4096, "a finished call counts every text");
+    }
+    assert!(models()
+        .count_tokens_before(MODEL, &texts, Instant::now())
+        .unwrap()
+        .is_none());
+    let few = ["one", "two words", "three little words", "four", "five"];
+    let got = models()
+        .count_tokens_before(MODEL, &few, Instant::now() + Duration::from_secs(600))
+        .unwrap()
+        .expect("time enough");
+    assert_eq!(got, models().count_tokens(MODEL, &few).unwrap());
+}
+
 /// Regression: the same through a plugin: an evaluator embedding many samples under a
 /// short deadline ends near the deadline, as a timeout or with its samples refused, never
 /// after running every model call.

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -133,13 +134,24 @@ impl Models {
     /// Embeds texts with an embedding model. Inputs of every caller are batched together,
     /// sorted by length, and padded per batch.
     pub fn embed<S: AsRef<str>>(&self, model: &str, texts: &[S]) -> Result<Vec<Embedding>, Error> {
+        self.embed_at(model, texts, 0)
+    }
+
+    /// [`embed`](Self::embed) of a slice of a caller's texts that starts at text `first`, so
+    /// an error names the text by its place in the whole call.
+    fn embed_at<S: AsRef<str>>(
+        &self,
+        model: &str,
+        texts: &[S],
+        first: usize,
+    ) -> Result<Vec<Embedding>, Error> {
         let worker = self.worker(model)?;
         worker.require(Task::Embedding, "embedding", "an embedding model")?;
         self.check_texts(texts.iter().map(AsRef::as_ref))?;
         let encoded = texts
             .iter()
             .enumerate()
-            .map(|(i, t)| worker.encode_nonempty(i, t.as_ref(), None))
+            .map(|(i, t)| worker.encode_nonempty(first + i, t.as_ref(), None))
             .collect::<Result<Vec<_>, Error>>()?;
         let meta: Vec<(u32, bool)> = encoded
             .iter()
@@ -167,42 +179,14 @@ impl Models {
         &self,
         model: &str,
         texts: &[S],
-        deadline: std::time::Instant,
+        deadline: Instant,
     ) -> Result<Option<Vec<Embedding>>, Error> {
-        use std::time::Instant;
         // The whole call is checked up front, as `embed` does, so a call refused for its
         // size is refused before any work.
         self.check_texts(texts.iter().map(AsRef::as_ref))?;
-        let batch = self.inner.config.batch_size.max(1);
-        let mut out = Vec::with_capacity(texts.len());
-        let mut per_text: Option<std::time::Duration> = None;
-        let mut next = 0;
-        while next < texts.len() {
-            let now = Instant::now();
-            let left = deadline.saturating_duration_since(now);
-            if left.is_zero() {
-                return Ok(None);
-            }
-            let size = match per_text {
-                None => batch.min(4),
-                Some(each) if each.is_zero() => batch,
-                Some(each) => {
-                    let fits = (left.as_nanos() / each.as_nanos()).min(batch as u128) as usize;
-                    if fits == 0 {
-                        return Ok(None);
-                    }
-                    fits
-                }
-            };
-            let slice = &texts[next..(next + size).min(texts.len())];
-            out.extend(self.embed(model, slice)?);
-            let took = now.elapsed();
-            // The slowest rate seen so far, so one fast slice does not invite a late one.
-            let rate = took / slice.len() as u32;
-            per_text = Some(per_text.map_or(rate, |r| r.max(rate)));
-            next += slice.len();
-        }
-        Ok(Some(out))
+        in_slices(texts, self.batch_size(), deadline, |first, slice| {
+            self.embed_at(model, slice, first)
+        })
     }
 
     /// The contextual vector of every token of one text.
@@ -240,6 +224,32 @@ impl Models {
         model: &str,
         inputs: &[ClassifyInput],
     ) -> Result<Vec<Classification>, Error> {
+        self.classify_at(model, inputs, 0)
+    }
+
+    /// [`classify`](Self::classify) for a caller with a deadline, in slices sized to the time
+    /// left, as [`embed_before`](Self::embed_before) embeds: `Ok(None)` when the deadline
+    /// passed or the next slice would not finish before it.
+    pub fn classify_before(
+        &self,
+        model: &str,
+        inputs: &[ClassifyInput],
+        deadline: Instant,
+    ) -> Result<Option<Vec<Classification>>, Error> {
+        self.check_texts(classify_texts(inputs))?;
+        in_slices(inputs, self.batch_size(), deadline, |first, slice| {
+            self.classify_at(model, slice, first)
+        })
+    }
+
+    /// [`classify`](Self::classify) of a slice of a caller's inputs that starts at input
+    /// `first`, so an error names the input by its place in the whole call.
+    fn classify_at(
+        &self,
+        model: &str,
+        inputs: &[ClassifyInput],
+        first: usize,
+    ) -> Result<Vec<Classification>, Error> {
         let worker = self.worker(model)?;
         let task = worker.spec.manifest.task;
         if !task.is_classification() {
@@ -250,15 +260,12 @@ impl Models {
                 needs: "a sequence-classification or pair-classification model",
             });
         }
-        self.check_texts(
-            inputs
-                .iter()
-                .flat_map(|i| std::iter::once(i.text.as_str()).chain(i.pair.as_deref())),
-        )?;
+        self.check_texts(classify_texts(inputs))?;
         let encoded = inputs
             .iter()
             .enumerate()
             .map(|(i, input)| {
+                let i = first + i;
                 let pair = match (task, &input.pair) {
                     (Task::PairClassification, None) => {
                         return Err(Error::InvalidInput(format!(
@@ -325,12 +332,33 @@ impl Models {
             .collect()
     }
 
+    /// [`count_tokens`](Self::count_tokens) for a caller with a deadline, in slices sized to
+    /// the time left, as [`embed_before`](Self::embed_before) embeds: tokenising many long
+    /// texts takes time too. `Ok(None)` when the deadline passed or the next slice would not
+    /// finish before it.
+    pub fn count_tokens_before<S: AsRef<str>>(
+        &self,
+        model: &str,
+        texts: &[S],
+        deadline: Instant,
+    ) -> Result<Option<Vec<u32>>, Error> {
+        self.check_texts(texts.iter().map(AsRef::as_ref))?;
+        in_slices(texts, self.batch_size(), deadline, |_, slice| {
+            self.count_tokens(model, slice)
+        })
+    }
+
     /// Describes every model loaded so far.
     pub fn loaded(&self) -> Vec<ModelInfo> {
         let workers = self.inner.workers.lock().unwrap_or_else(|e| e.into_inner());
         let mut infos: Vec<ModelInfo> = workers.values().map(|w| w.info()).collect();
         infos.sort_by(|a, b| a.name.cmp(&b.name));
         infos
+    }
+
+    /// The most inputs one slice of a call with a deadline may hold.
+    fn batch_size(&self) -> usize {
+        self.inner.config.batch_size.max(1)
     }
 
     fn check_texts<'a>(&self, texts: impl Iterator<Item = &'a str>) -> Result<(), Error> {
@@ -372,6 +400,57 @@ impl Models {
         workers.insert(name.to_string(), worker.clone());
         Ok(worker)
     }
+}
+
+/// Every text of classifier inputs, pairs included, for the size checks.
+fn classify_texts(inputs: &[ClassifyInput]) -> impl Iterator<Item = &str> {
+    inputs
+        .iter()
+        .flat_map(|i| std::iter::once(i.text.as_str()).chain(i.pair.as_deref()))
+}
+
+/// Runs `run` over `items` in slices, each no larger than the time left before `deadline`
+/// allows (judged by how long the items so far took) and never more than `batch`; `run` gets
+/// the index of a slice's first item and the slice. `Ok(None)` when the deadline passed or
+/// the next slice would not finish before it: a model run cannot be interrupted, so the
+/// caller's time is up and the work done so far is dropped. The first slice is small (at
+/// most 4 items), so a call overruns its deadline by at most a few items.
+fn in_slices<I, T>(
+    items: &[I],
+    batch: usize,
+    deadline: Instant,
+    mut run: impl FnMut(usize, &[I]) -> Result<Vec<T>, Error>,
+) -> Result<Option<Vec<T>>, Error> {
+    let batch = batch.max(1);
+    let mut out = Vec::with_capacity(items.len());
+    let mut per_item: Option<Duration> = None;
+    let mut next = 0;
+    while next < items.len() {
+        let now = Instant::now();
+        let left = deadline.saturating_duration_since(now);
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let size = match per_item {
+            None => batch.min(4),
+            Some(each) if each.is_zero() => batch,
+            Some(each) => {
+                let fits = (left.as_nanos() / each.as_nanos()).min(batch as u128) as usize;
+                if fits == 0 {
+                    return Ok(None);
+                }
+                fits
+            }
+        };
+        let slice = &items[next..(next + size).min(items.len())];
+        out.extend(run(next, slice)?);
+        let took = now.elapsed();
+        // The slowest rate seen so far, so one fast slice does not invite a late one.
+        let rate = took / slice.len() as u32;
+        per_item = Some(per_item.map_or(rate, |r| r.max(rate)));
+        next += slice.len();
+    }
+    Ok(Some(out))
 }
 
 fn empty_text(i: usize) -> Error {
@@ -736,4 +815,101 @@ fn run_items(ctx: &mut BatchContext, items: &[&Encoded], want: Want) -> Result<V
         .into_iter()
         .map(|o| o.expect("every item is in one batch"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for a model run that takes `each` per item and records its slices.
+    fn slow(
+        each: Duration,
+        slices: &mut Vec<(usize, usize)>,
+    ) -> impl FnMut(usize, &[u32]) -> Result<Vec<u32>, Error> + '_ {
+        move |first, slice| {
+            slices.push((first, slice.len()));
+            std::thread::sleep(each * slice.len() as u32);
+            Ok(slice.iter().map(|x| x * 10).collect())
+        }
+    }
+
+    /// Regression: classify and count-tokens ran a whole call's inputs at once, whatever
+    /// the deadline; they now share embed's slicing, which stops near the deadline.
+    #[test]
+    fn slices_stop_near_the_deadline() {
+        let items: Vec<u32> = (0..1000).collect();
+        let mut slices = Vec::new();
+        let started = Instant::now();
+        let out = in_slices(
+            &items,
+            32,
+            started + Duration::from_millis(100),
+            slow(Duration::from_millis(2), &mut slices),
+        )
+        .unwrap();
+        let took = started.elapsed();
+        assert!(out.is_none(), "1000 items of 2 ms cannot fit in 100 ms");
+        assert!(
+            took < Duration::from_millis(400),
+            "stopped after {took:?}, not near its 100 ms deadline"
+        );
+        assert_eq!(slices[0], (0, 4), "the first slice is small");
+        assert!(slices.iter().all(|&(_, n)| n <= 32), "{slices:?}");
+    }
+
+    #[test]
+    fn a_passed_deadline_does_no_work() {
+        let mut slices = Vec::new();
+        let out = in_slices(
+            &[1, 2, 3],
+            32,
+            Instant::now(),
+            slow(Duration::ZERO, &mut slices),
+        )
+        .unwrap();
+        assert!(out.is_none());
+        assert!(slices.is_empty(), "{slices:?}");
+    }
+
+    #[test]
+    fn with_time_enough_every_item_runs_once_in_order() {
+        let items: Vec<u32> = (0..100).collect();
+        let mut slices = Vec::new();
+        let out = in_slices(
+            &items,
+            16,
+            Instant::now() + Duration::from_secs(600),
+            slow(Duration::from_micros(10), &mut slices),
+        )
+        .unwrap()
+        .expect("time enough");
+        assert_eq!(out, items.iter().map(|x| x * 10).collect::<Vec<_>>());
+        // Each slice starts where the last ended, so errors can name an item by its place.
+        let mut next = 0;
+        for &(first, n) in &slices {
+            assert_eq!(first, next);
+            assert!(n <= 16);
+            next += n;
+        }
+        assert_eq!(next, 100);
+    }
+
+    #[test]
+    fn an_error_of_a_slice_is_the_calls_error() {
+        let items: Vec<u32> = (0..20).collect();
+        let err = in_slices(
+            &items,
+            4,
+            Instant::now() + Duration::from_secs(600),
+            |first, slice: &[u32]| {
+                if first + slice.len() > 10 {
+                    Err(empty_text(first))
+                } else {
+                    Ok(slice.to_vec())
+                }
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("text 8"), "{err}");
+    }
 }

@@ -94,9 +94,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
 }
 
 // A model call blocks the plugin's call until the model has run: wasm cannot be interrupted
-// inside a host function. Embedding runs in slices checked against the deadline, and every
-// call checks it before it starts, so a call ends at most one slice after its deadline and
-// then traps as a timeout as soon as it is back in wasm.
+// inside a host function. Every call checks the deadline before it starts, and `embed`,
+// `classify` and `count-tokens` (many inputs) run in slices checked against it
+// (`Models::*_before`), so a call ends at most one slice after its deadline and then traps as
+// a timeout as soon as it is back in wasm. `embed-tokens` reads one text: one slice.
 impl models::Host for ModelsState {
     fn embed(
         &mut self,
@@ -156,9 +157,14 @@ impl models::Host for ModelsState {
                 pair: i.pair,
             })
             .collect();
-        let result = self.access(&model)?.classify(&model, &inputs);
+        let access = self.access(&model)?;
+        let result = match self.deadline {
+            Some(deadline) => access.classify_before(&model, &inputs, deadline),
+            None => access.classify(&model, &inputs).map(Some),
+        };
         Ok(self
             .result(&model, "classify", result)?
+            .ok_or_else(|| late(&model))?
             .into_iter()
             .map(|c| models::Classification {
                 scores: c
@@ -179,8 +185,13 @@ impl models::Host for ModelsState {
         model: String,
         texts: Vec<String>,
     ) -> Result<Vec<u32>, models::ModelError> {
-        let result = self.access(&model)?.count_tokens(&model, &texts);
-        self.result(&model, "count-tokens", result)
+        let access = self.access(&model)?;
+        let result = match self.deadline {
+            Some(deadline) => access.count_tokens_before(&model, &texts, deadline),
+            None => access.count_tokens(&model, &texts).map(Some),
+        };
+        self.result(&model, "count-tokens", result)?
+            .ok_or_else(|| late(&model))
     }
 }
 

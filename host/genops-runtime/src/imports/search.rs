@@ -2,6 +2,7 @@
 //! (`genops-search`), each plugin limited to the indexes its manifest grants.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use genops_models::Models;
 use genops_search::{Indexes, SearchIndex};
@@ -69,14 +70,24 @@ fn granted(grants: &[String], index: &str) -> bool {
     grants.iter().any(|g| g == "*" || g == index)
 }
 
+/// What one search call sees: the import's state and the call's deadline, which the host
+/// state holds for every import.
+struct SearchCall<'a> {
+    state: &'a mut SearchState,
+    deadline: Option<Instant>,
+}
+
 struct Search;
 
 impl HasData for Search {
-    type Data<'a> = &'a mut SearchState;
+    type Data<'a> = SearchCall<'a>;
 }
 
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    search::add_to_linker::<HostState, Search>(linker, |s| &mut s.search)
+    search::add_to_linker::<HostState, Search>(linker, |s| SearchCall {
+        state: &mut s.search,
+        deadline: s.deadline,
+    })
 }
 
 fn check_k(what: &str, k: u32) -> Result<usize, search::SearchError> {
@@ -116,6 +127,12 @@ fn scored(hits: Vec<genops_search::Scored>) -> Vec<search::Scored> {
         .collect()
 }
 
+fn late_query(model: &str) -> search::SearchError {
+    search::SearchError::Failed(format!(
+        "the call's deadline passed before the query could be embedded with model `{model}`; raise limits.timeout-ms, or search by text"
+    ))
+}
+
 /// The WIT case of a port error.
 fn search_error(e: genops_search::Error) -> search::SearchError {
     use genops_search::Error as E;
@@ -129,9 +146,11 @@ fn search_error(e: genops_search::Error) -> search::SearchError {
 
 // Searches run in the calling plugin's thread, like model calls: the epoch deadline keeps
 // counting, and a plugin whose deadline passed during a search traps when it is back in wasm.
-impl search::Host for SearchState {
+// Embedding a query runs a model, which cannot be interrupted: it is refused once the deadline
+// has passed, as the models import refuses its calls.
+impl search::Host for SearchCall<'_> {
     fn describe_index(&mut self, index: String) -> Result<search::IndexInfo, search::SearchError> {
-        let info = self.access(&index)?.info();
+        let info = self.state.access(&index)?.info();
         Ok(search::IndexInfo {
             name: info.name,
             version: info.version,
@@ -152,6 +171,7 @@ impl search::Host for SearchState {
     ) -> Result<Vec<search::Scored>, search::SearchError> {
         let k = check_k("k", k)?;
         let hits = self
+            .state
             .access(&index)?
             .search_text(&query, k, &filters(filter_list))
             .map_err(search_error)?;
@@ -163,23 +183,30 @@ impl search::Host for SearchState {
         index: String,
         text: String,
     ) -> Result<Vec<f32>, search::SearchError> {
-        let info = self.access(&index)?.info();
+        let info = self.state.access(&index)?.info();
         let model = info.embedder.as_deref().ok_or_else(|| {
             search::SearchError::InvalidQuery(format!(
                 "index `{index}` has no vectors (it was ingested without --model), so there is no model to embed the query with; search it by text"
             ))
         })?;
-        let models = self.models.as_ref().ok_or_else(|| {
+        let models = self.state.models.as_ref().ok_or_else(|| {
             search::SearchError::Failed(format!(
                 "this host runs without native models, so the query cannot be embedded with `{model}`"
             ))
         })?;
-        let mut out = models.embed(model, &[text]).map_err(|e| match e {
-            genops_models::Error::InvalidInput(_) => {
-                search::SearchError::InvalidQuery(e.to_string())
-            }
-            _ => search::SearchError::Failed(e.to_string()),
-        })?;
+        let texts = [text];
+        let result = match self.deadline {
+            Some(deadline) => models.embed_before(model, &texts, deadline),
+            None => models.embed(model, &texts).map(Some),
+        };
+        let mut out = result
+            .map_err(|e| match e {
+                genops_models::Error::InvalidInput(_) => {
+                    search::SearchError::InvalidQuery(e.to_string())
+                }
+                _ => search::SearchError::Failed(e.to_string()),
+            })?
+            .ok_or_else(|| late_query(model))?;
         Ok(out.pop().map(|e| e.vector).unwrap_or_default())
     }
 
@@ -198,6 +225,7 @@ impl search::Host for SearchState {
             search::VectorMode::Approximate => genops_search::VectorMode::Approximate,
         };
         let hits = self
+            .state
             .access(&index)?
             .search_vector(&vector, k, &filters(filter_list), mode)
             .map_err(search_error)?;
@@ -214,7 +242,7 @@ impl search::Host for SearchState {
             "the number of ids",
             u32::try_from(ids.len()).unwrap_or(u32::MAX),
         )?;
-        let found = self.access(&index)?;
+        let found = self.state.access(&index)?;
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let records = found.fetch(&ids, vectors).map_err(search_error)?;
         Ok(records
@@ -235,6 +263,101 @@ impl search::Host for SearchState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use search::Host as _;
+
+    /// One index with vectors made by `model`, and nothing in it: `embed-query` reads only
+    /// its description.
+    struct Embedded(&'static str);
+
+    impl Indexes for Embedded {
+        fn resolve(&self, _: &str) -> Result<Arc<dyn SearchIndex>, genops_search::Error> {
+            Ok(Arc::new(Embedded(self.0)))
+        }
+    }
+
+    impl SearchIndex for Embedded {
+        fn info(&self) -> genops_search::IndexInfo {
+            genops_search::IndexInfo {
+                name: "docs".into(),
+                version: 1,
+                chunks: 0,
+                embedder: Some(self.0.into()),
+                dimensions: 3,
+                approximate: false,
+                fields: Vec::new(),
+            }
+        }
+        fn search_text(
+            &self,
+            _: &str,
+            _: usize,
+            _: &[genops_search::Filter],
+        ) -> Result<Vec<genops_search::Scored>, genops_search::Error> {
+            Ok(Vec::new())
+        }
+        fn search_vector(
+            &self,
+            _: &[f32],
+            _: usize,
+            _: &[genops_search::Filter],
+            _: genops_search::VectorMode,
+        ) -> Result<Vec<genops_search::Scored>, genops_search::Error> {
+            Ok(Vec::new())
+        }
+        fn fetch(
+            &self,
+            _: &[&str],
+            _: bool,
+        ) -> Result<Vec<genops_search::ChunkRecord>, genops_search::Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Regression: `embed-query` ran the model whatever the call's deadline was. Past the
+    /// deadline it is now refused before the model is looked up, let alone run.
+    #[test]
+    fn embedding_a_query_past_the_deadline_is_refused() {
+        let store = tempfile::tempdir().unwrap();
+        let models = Models::new(
+            genops_models::ModelStore::new(store.path()),
+            genops_models::ModelsConfig::default(),
+        )
+        .unwrap();
+        let mut state = SearchState::new(
+            PluginId {
+                name: "p".into(),
+                version: semver::Version::new(1, 0, 0),
+                digest: "sha256:0123456789abcdef0123".into(),
+            },
+            Some(Arc::new(Embedded("no-such-model"))),
+            Arc::from(vec!["*".to_string()]),
+            Some(models),
+        );
+        let mut late = SearchCall {
+            state: &mut state,
+            deadline: Some(Instant::now()),
+        };
+        match late.embed_query("docs".into(), "a question".into()) {
+            Err(search::SearchError::Failed(m)) => {
+                assert!(m.contains("deadline passed"), "{m}");
+                assert!(m.contains("limits.timeout-ms"), "{m}");
+            }
+            other => panic!("expected failed, got {other:?}"),
+        }
+        // In time, the same call reaches the model (which this store lacks): the deadline,
+        // not the model, refused the late call.
+        let mut in_time = SearchCall {
+            state: &mut state,
+            deadline: None,
+        };
+        match in_time.embed_query("docs".into(), "a question".into()) {
+            Err(search::SearchError::Failed(m)) => {
+                assert!(!m.contains("deadline"), "{m}");
+                assert!(m.contains("no-such-model"), "{m}");
+            }
+            other => panic!("expected failed, got {other:?}"),
+        }
+    }
 
     #[test]
     fn grants_match_whole_names_only() {
