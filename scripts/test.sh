@@ -38,3 +38,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+
+echo "==> fuzz smoke"
+# A short run of every fuzz target from its corpus (docs/fuzzing.md); its build is cached
+# outside the clone.
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" scripts/fuzz-smoke.sh

@@ -62,9 +62,10 @@ impl App {
         &self.config
     }
 
-    /// The installed plugins.
+    /// The installed plugins. Installs are checked against this configuration's runtime
+    /// ceilings, so a plugin that no load would accept is refused at install.
     pub fn catalog(&self) -> Catalog {
-        Catalog::new(self.layout.plugins())
+        Catalog::new(self.layout.plugins()).with_ceilings(&self.config.runtime)
     }
 
     /// The installed models, on disk.
