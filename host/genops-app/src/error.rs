@@ -329,14 +329,10 @@ fn runtime_kind(e: &genops_runtime::Error) -> ErrorKind {
         | E::WrongKind { .. }
         | E::LimitAboveCeiling { .. }
         | E::DocumentTooLarge { .. } => ErrorKind::Invalid,
-        E::Plugin { error, .. }
-            if matches!(
-                error,
-                PluginError::InvalidConfig(_) | PluginError::InvalidInput(_)
-            ) =>
-        {
-            ErrorKind::Invalid
-        }
+        E::Plugin {
+            error: PluginError::InvalidConfig(_) | PluginError::InvalidInput(_),
+            ..
+        } => ErrorKind::Invalid,
         E::NothingToRollBack { .. } => ErrorKind::Conflict,
         _ => ErrorKind::Internal,
     }
