@@ -533,21 +533,31 @@ impl IndexVersion {
         if k == 0 || self.is_empty() {
             return Ok(Vec::new());
         }
-        // Lenient: a user's question with a stray `:` or quote is still a query.
-        let (parsed, _) = self.parser.parse_query_lenient(query);
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(k).order_by_score();
-        let found = match allowed {
-            None => searcher.search(&parsed, &top),
-            Some(set) => searcher.search(
-                &parsed,
-                &FilterCollector::new(
-                    "row".to_string(),
-                    move |row: u64| set.contains(row as u32),
-                    top,
+        // tantivy can panic on queries it accepts (fuzzing found a negated phrase that
+        // matches nothing tripping one of its assertions): a query from a user or a plugin
+        // must fail that one search, not take the host down with it.
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // Lenient: a user's question with a stray `:` or quote is still a query.
+            let (parsed, _) = self.parser.parse_query_lenient(query);
+            let top = TopDocs::with_limit(k).order_by_score();
+            match allowed {
+                None => searcher.search(&parsed, &top),
+                Some(set) => searcher.search(
+                    &parsed,
+                    &FilterCollector::new(
+                        "row".to_string(),
+                        move |row: u64| set.contains(row as u32),
+                        top,
+                    ),
                 ),
-            ),
-        }
+            }
+        }))
+        .map_err(|_| {
+            Error::BadQuery(
+                "the text search engine failed on this query; rephrase it (for example without a negated phrase)".into(),
+            )
+        })?
         .map_err(|e| Error::tantivy("the text search failed", e))?;
         let mut hits = Vec::with_capacity(found.len());
         for (score, address) in found {
