@@ -11,30 +11,14 @@ use crate::Error;
 /// system releases it when the process ends, however it ends, so holding it proves that no
 /// other ingest of the index is alive.
 pub(crate) fn lock_index(data_dir: &Path, index: &str) -> Result<std::fs::File, Error> {
-    let dir = data_dir.join("indexes");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
-        action: "cannot create",
-        path: dir.clone(),
-        source: e,
-    })?;
-    let path = dir.join(format!("{index}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::Io {
-            action: "cannot open",
-            path: path.clone(),
-            source: e,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy(index.to_string())),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io {
+    let path = data_dir.join("indexes").join(format!("{index}.lock"));
+    match genops_fs::try_lock(&path) {
+        Ok(Some(file)) => Ok(file),
+        Ok(None) => Err(Error::Busy(index.to_string())),
+        Err(source) => Err(Error::Io {
             action: "cannot lock",
             path,
-            source: e,
+            source,
         }),
     }
 }

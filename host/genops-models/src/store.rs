@@ -309,9 +309,8 @@ impl ModelStore {
     /// Takes the store's install lock (`<models>/.lock`), waiting for another install to
     /// finish, and removes what killed installs left behind. Held until the file is dropped.
     fn lock(&self) -> Result<std::fs::File, Error> {
-        let file = self.lock_file()?;
-        file.lock()
-            .map_err(|e| Error::io("cannot lock", self.models.join(LOCK_FILE), e))?;
+        let path = self.models.join(LOCK_FILE);
+        let file = genops_fs::lock(&path).map_err(|e| Error::io("cannot lock", &path, e))?;
         self.clean_stale();
         Ok(file)
     }
@@ -321,26 +320,8 @@ impl ModelStore {
         if !self.models.is_dir() {
             return Ok(None);
         }
-        let file = self.lock_file()?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(Error::io("cannot lock", self.models.join(LOCK_FILE), e))
-            }
-        }
-    }
-
-    fn lock_file(&self) -> Result<std::fs::File, Error> {
-        std::fs::create_dir_all(&self.models)
-            .map_err(|e| Error::io("cannot create", &self.models, e))?;
         let path = self.models.join(LOCK_FILE);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("cannot open", &path, e))
+        genops_fs::try_lock(&path).map_err(|e| Error::io("cannot lock", &path, e))
     }
 
     /// Removes the staging folders and temporary files of installs that were killed, and
@@ -567,18 +548,9 @@ fn sync_file(path: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io("cannot sync", path, e))
 }
 
-/// Flushes a folder's entries (new names, renames) to disk. Folders cannot be opened for
-/// syncing on every platform; where they cannot, the rename is as durable as the OS makes it.
+/// Flushes a folder's entries (new names, renames) to disk.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
-    match std::fs::File::open(dir) {
-        Ok(f) => match f.sync_all() {
-            Ok(()) => Ok(()),
-            Err(e) if cfg!(unix) => Err(Error::io("cannot sync", dir, e)),
-            Err(_) => Ok(()),
-        },
-        Err(e) if cfg!(unix) => Err(Error::io("cannot open", dir, e)),
-        Err(_) => Ok(()),
-    }
+    genops_fs::sync_dir(dir).map_err(|e| Error::io("cannot sync", dir, e))
 }
 
 fn remove_any(path: &Path) -> std::io::Result<()> {

@@ -216,9 +216,8 @@ impl Catalog {
 impl Catalog {
     /// Takes the install lock, waiting for another install to finish, then cleans up.
     fn lock(&self) -> Result<std::fs::File, Error> {
-        let file = self.lock_file()?;
-        file.lock()
-            .map_err(|e| Error::io("cannot lock", self.root.join(LOCK_FILE), e))?;
+        let path = self.root.join(LOCK_FILE);
+        let file = genops_fs::lock(&path).map_err(|e| Error::io("cannot lock", &path, e))?;
         self.clean_stale();
         Ok(file)
     }
@@ -227,26 +226,8 @@ impl Catalog {
         if !self.root.is_dir() {
             return Ok(None);
         }
-        let file = self.lock_file()?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(Error::io("cannot lock", self.root.join(LOCK_FILE), e))
-            }
-        }
-    }
-
-    fn lock_file(&self) -> Result<std::fs::File, Error> {
-        std::fs::create_dir_all(&self.root)
-            .map_err(|e| Error::io("cannot create", &self.root, e))?;
         let path = self.root.join(LOCK_FILE);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("cannot open", &path, e))
+        genops_fs::try_lock(&path).map_err(|e| Error::io("cannot lock", &path, e))
     }
 
     /// Removes the staging folders of killed installs and puts back a version that was
@@ -359,12 +340,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .map_err(|e| Error::io("cannot sync", path, e))
 }
 
-/// Flushes a folder's entries (new names, renames) to disk, where folders can be synced.
+/// Flushes a folder's entries (new names, renames) to disk.
 fn sync_dir(dir: &Path) -> Result<(), Error> {
-    match std::fs::File::open(dir).and_then(|f| f.sync_all()) {
-        Err(e) if cfg!(unix) => Err(Error::io("cannot sync", dir, e)),
-        _ => Ok(()),
-    }
+    genops_fs::sync_dir(dir).map_err(|e| Error::io("cannot sync", dir, e))
 }
 
 fn read_installed(dir: &Path) -> Result<Installed, Error> {
