@@ -280,23 +280,8 @@ pub(crate) fn check_grants(manifest: &Manifest) -> Result<(), Error> {
             });
         }
     }
-    for index in &manifest.capabilities.indexes {
-        let valid = index == "*"
-            || (!index.is_empty()
-                && index.len() <= 64
-                && index.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-                }));
-        if !valid {
-            return Err(Error::InvalidGrant {
-                plugin: plugin(),
-                message: format!(
-                    "index `{index}` under [capabilities] indexes is not an index name (lowercase letters, digits, `-` and `_`, at most 64) or `*` (every index)"
-                ),
-            });
-        }
-    }
-    Ok(())
+    // The same check a load makes, so install refuses what every load would.
+    crate::runtime::check_index_grants(manifest)
 }
 
 /// The manifest's limits against the operator's ceilings, as a load checks them.

@@ -494,10 +494,9 @@ pub fn inspect_bytes(bytes: &[u8], source_name: &str) -> Result<Inspection, Erro
     })
 }
 
-/// `genops:plugin/<kind>@<version>` with a version this host implements.
 /// Checks that every index the manifest grants is an index name or `*`. Whether the index
 /// exists is asked at each search: indexes come and go while a plugin stays loaded.
-fn check_index_grants(manifest: &Manifest) -> Result<(), Error> {
+pub(crate) fn check_index_grants(manifest: &Manifest) -> Result<(), Error> {
     for index in &manifest.capabilities.indexes {
         let valid = index == "*"
             || (!index.is_empty()
@@ -517,6 +516,7 @@ fn check_index_grants(manifest: &Manifest) -> Result<(), Error> {
     Ok(())
 }
 
+/// `genops:plugin/<kind>@<version>` with a version this host implements.
 fn supported_export(name: &str) -> Option<(Kind, semver::Version)> {
     let rest = name.strip_prefix("genops:plugin/")?;
     let (kind, version) = rest.split_once('@')?;
