@@ -78,7 +78,7 @@ fn a_core_module_is_refused_with_how_to_fix() {
         .load_bytes(&module, None, "core.wasm")
         .unwrap_err();
     assert!(matches!(err, Error::CoreModule { .. }), "{err}");
-    assert!(err.to_string().contains("genops plugin build"), "{err}");
+    assert!(err.to_string().contains("build it as a component"), "{err}");
 }
 
 #[test]

@@ -212,10 +212,7 @@ fn granting_a_model_that_is_not_installed_is_refused_at_load() {
     let dir = granting(r#"["all-minilm-l6-v2", "no-such-model"]"#);
     let message = load_error(dir.path());
     assert!(message.contains("`no-such-model`"), "{message}");
-    assert!(
-        message.contains("genops models install no-such-model"),
-        "{message}"
-    );
+    assert!(message.contains("install it"), "{message}");
     assert!(
         message.contains(MODEL),
         "lists what is installed: {message}"
@@ -229,7 +226,10 @@ fn granting_a_path_instead_of_a_name_is_refused() {
     let dir = granting(r#"["../../etc"]"#);
     let message = load_error(dir.path());
     assert!(message.contains("../../etc"), "{message}");
-    assert!(message.contains("genops models list"), "{message}");
+    assert!(
+        message.contains("grant installed models by name"),
+        "{message}"
+    );
 }
 
 /// Regression: a models call ignored the call's deadline (256 texts ran 25.8 s under a 1 s

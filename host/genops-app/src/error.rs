@@ -36,7 +36,8 @@ impl ErrorKind {
     }
 }
 
-/// The action that fixes an error, for a front end to phrase (the CLI as a command).
+/// The action that fixes an error, for a front end to phrase (the CLI as a command, a
+/// server as a hint). Library messages say what is wrong; the fix says what to run.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "fix")]
 pub enum Fix {
@@ -45,21 +46,149 @@ pub enum Fix {
         /// The model.
         model: String,
     },
+    /// Install the pinned ONNX Runtime library and the default model.
+    InstallModels,
+    /// Reinstall a model whose files do not match its pins.
+    ReinstallModel {
+        /// The model.
+        model: String,
+    },
+    /// Add a model of one's own from a folder of its ONNX export.
+    AddModel {
+        /// The name to give it.
+        name: String,
+    },
+    /// See which models are installed.
+    ListModels,
     /// Install the built-in plugins, or the one named.
     InstallPlugin {
         /// The plugin.
         name: String,
     },
+    /// See which plugins are installed.
+    ListPlugins,
+    /// Build the plugin from its source folder.
+    BuildPlugin,
     /// Ingest documents into this index.
     Ingest {
         /// The index.
         index: String,
     },
+    /// Ingest the index again: its files on disk are damaged or missing.
+    Reingest,
+    /// Roll the index back to another version, or ingest it again.
+    Rollback,
     /// Name a plugin folder as a path rather than as a bare name.
     UsePath {
         /// The path to write.
         path: String,
     },
+}
+
+/// The fix of any error genops's libraries return, found by walking `error`'s causes: what
+/// a front end shows after the message. `None` when no action of the user's fixes it.
+pub fn fix_of(error: &(dyn std::error::Error + 'static)) -> Option<Fix> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let fix = if let Some(e) = e.downcast_ref::<Error>() {
+            e.fix()
+        } else if let Some(e) = e.downcast_ref::<genops_store::Error>() {
+            store_fix(e)
+        } else if let Some(e) = e.downcast_ref::<genops_index::Error>() {
+            index_fix(e)
+        } else if let Some(e) = e.downcast_ref::<genops_vectors::Error>() {
+            vectors_fix(e)
+        } else if let Some(e) = e.downcast_ref::<genops_ingest::Error>() {
+            ingest_fix(e)
+        } else if let Some(e) = e.downcast_ref::<genops_models::Error>() {
+            models_fix(e)
+        } else if let Some(e) = e.downcast_ref::<genops_runtime::Error>() {
+            runtime_fix(e)
+        } else {
+            None
+        };
+        if fix.is_some() {
+            return fix;
+        }
+        cause = e.source();
+    }
+    None
+}
+
+fn store_fix(e: &genops_store::Error) -> Option<Fix> {
+    match e {
+        genops_store::Error::UnknownIndex { name, .. } => Some(Fix::Ingest {
+            index: name.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn index_fix(e: &genops_index::Error) -> Option<Fix> {
+    use genops_index::Error as E;
+    match e {
+        E::UnknownIndex { name, .. } => Some(Fix::Ingest {
+            index: name.clone(),
+        }),
+        E::NotAVersion(_) => Some(Fix::Reingest),
+        E::Damaged { .. } => Some(Fix::Rollback),
+        E::Vectors(e) => vectors_fix(e),
+        _ => None,
+    }
+}
+
+fn vectors_fix(e: &genops_vectors::Error) -> Option<Fix> {
+    use genops_vectors::Error as E;
+    match e {
+        E::Empty { .. }
+        | E::BadMagic { .. }
+        | E::UnsupportedVersion { .. }
+        | E::CorruptHeader { .. }
+        | E::Truncated { .. }
+        | E::Oversized { .. }
+        | E::ChecksumMismatch { .. }
+        | E::AnnCorrupt { .. }
+        | E::AnnStale { .. } => Some(Fix::Reingest),
+        _ => None,
+    }
+}
+
+fn ingest_fix(e: &genops_ingest::Error) -> Option<Fix> {
+    use genops_ingest::Error as E;
+    match e {
+        E::NotAChunker(_) => Some(Fix::ListPlugins),
+        E::NotAnEmbedder(_) => Some(Fix::ListModels),
+        E::Store(e) => store_fix(e),
+        E::Index(e) => index_fix(e),
+        E::Runtime(e) => runtime_fix(e),
+        E::Models(e) => models_fix(e),
+        _ => None,
+    }
+}
+
+fn models_fix(e: &genops_models::Error) -> Option<Fix> {
+    use genops_models::Error as E;
+    match e {
+        E::UnknownModel { name, .. } => Some(Fix::InstallModel {
+            model: name.clone(),
+        }),
+        E::NotInCatalog { name, .. } => Some(Fix::AddModel { name: name.clone() }),
+        E::RuntimeMissing { .. } | E::RuntimeLibrary { .. } => Some(Fix::InstallModels),
+        E::HashMismatch { model, .. } => Some(Fix::ReinstallModel {
+            model: model.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn runtime_fix(e: &genops_runtime::Error) -> Option<Fix> {
+    use genops_runtime::Error as E;
+    match e {
+        E::NotWasm { .. } | E::CoreModule { .. } => Some(Fix::BuildPlugin),
+        E::UnknownPlugin { name, .. } => Some(Fix::InstallPlugin { name: name.clone() }),
+        E::ModelUnavailable { .. } => Some(Fix::ListModels),
+        _ => None,
+    }
 }
 
 /// Errors of the application layer: its own, and those of the crates it composes.
@@ -217,21 +346,13 @@ impl Error {
             } else {
                 Fix::InstallPlugin { name: name.clone() }
             }),
-            Error::Runtime(genops_runtime::Error::UnknownPlugin { name, .. }) => {
-                Some(Fix::InstallPlugin { name: name.clone() })
-            }
-            Error::Store(genops_store::Error::UnknownIndex { name, .. })
-            | Error::Ingest(genops_ingest::Error::Store(genops_store::Error::UnknownIndex {
-                name,
-                ..
-            })) => Some(Fix::Ingest {
-                index: name.clone(),
-            }),
-            Error::Models(genops_models::Error::UnknownModel { name, .. }) => {
-                Some(Fix::InstallModel {
-                    model: name.clone(),
-                })
-            }
+            Error::NoSuchPath(_) | Error::WrongKind { .. } => Some(Fix::ListPlugins),
+            Error::DamagedVersion { .. } => Some(Fix::Reingest),
+            Error::Store(e) => store_fix(e),
+            Error::Index(e) => index_fix(e),
+            Error::Ingest(e) => ingest_fix(e),
+            Error::Runtime(e) => runtime_fix(e),
+            Error::Models(e) => models_fix(e),
             _ => None,
         }
     }
@@ -378,6 +499,37 @@ mod tests {
             wrong.to_string(),
             "p is a retriever plugin; --chunker needs a chunker"
         );
+    }
+
+    #[test]
+    fn library_errors_carry_their_fix_through_any_wrapping() {
+        let models = genops_models::Error::UnknownModel {
+            name: "m".into(),
+            installed: vec![],
+        };
+        assert!(!models.to_string().contains("`genops "), "{models}");
+        assert_eq!(
+            fix_of(&models),
+            Some(Fix::InstallModel { model: "m".into() })
+        );
+        let wrapped = Error::Ingest(genops_ingest::Error::Models(models));
+        assert_eq!(
+            fix_of(&wrapped),
+            Some(Fix::InstallModel { model: "m".into() })
+        );
+        let missing = genops_index::Error::UnknownIndex {
+            name: "docs".into(),
+            known: vec![],
+        };
+        assert!(!missing.to_string().contains("`genops "), "{missing}");
+        assert_eq!(
+            fix_of(&missing),
+            Some(Fix::Ingest {
+                index: "docs".into()
+            })
+        );
+        let io = std::io::Error::other("disk on fire");
+        assert_eq!(fix_of(&io), None);
     }
 
     #[test]

@@ -41,7 +41,7 @@ mod search;
 
 pub use app::App;
 pub use config::{Config, StoreConfig};
-pub use error::{Error, ErrorKind, Fix};
+pub use error::{fix_of, Error, ErrorKind, Fix};
 pub use eval::{
     metrics, names, read_judged, JudgedQuery, QueryScore, RetrievalReport, RetrievalSummary,
 };

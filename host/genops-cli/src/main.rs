@@ -92,11 +92,7 @@ fn main() -> ExitCode {
             // One line: the chain of causes joined, never a backtrace, then the command
             // that fixes it when the library knows one and has not named it already.
             let mut message = format!("{e:#}");
-            if let Some(fix) = e
-                .chain()
-                .find_map(|c| c.downcast_ref::<genops_app::Error>())
-                .and_then(genops_app::Error::fix)
-            {
+            if let Some(fix) = genops_app::fix_of(e.as_ref()) {
                 if !message.contains("`genops ") {
                     message = format!("{message}; {}", render::fix_hint(&fix));
                 }

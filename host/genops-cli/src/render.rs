@@ -30,11 +30,28 @@ pub fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
 pub fn fix_hint(fix: &Fix) -> String {
     match fix {
         Fix::InstallModel { model } => format!("install it with `genops models install {model}`"),
+        Fix::InstallModels => {
+            "run `genops models install` to fetch the pinned library and the default model"
+                .to_string()
+        }
+        Fix::ReinstallModel { model } => {
+            format!("reinstall it with `genops models install --force {model}`")
+        }
+        Fix::AddModel { name } => {
+            format!("add your own with `genops models install --from <folder> {name}`")
+        }
+        Fix::ListModels => "see `genops models list`".to_string(),
         Fix::InstallPlugin { .. } => {
             "see `genops plugin list`, or install one with `genops plugin install <folder>`"
                 .to_string()
         }
+        Fix::ListPlugins => "see `genops plugin list`".to_string(),
+        Fix::BuildPlugin => "build the plugin with `genops plugin build <folder>`".to_string(),
         Fix::Ingest { index } => format!("create it with `genops ingest --index {index} <paths>`"),
+        Fix::Reingest => "rebuild it with `genops ingest --index <name> <paths>`".to_string(),
+        Fix::Rollback => {
+            "roll back with `genops index rollback <name> <version>`, or ingest again".to_string()
+        }
         Fix::UsePath { path } => format!("to load that folder, pass `{path}`"),
     }
 }

@@ -28,10 +28,10 @@ pub enum Error {
     #[error("{0} exists already; index versions are written once: build a new version instead")]
     Exists(PathBuf),
     /// The folder is not an index version.
-    #[error("{0} is not an index version (no version.json); rebuild it with `genops ingest`")]
+    #[error("{0} is not an index version (no version.json); ingest the index again")]
     NotAVersion(PathBuf),
     /// A file of the version is damaged.
-    #[error("index version file {path} is damaged ({message}); roll back to another version with `genops index rollback`, or re-ingest")]
+    #[error("index version file {path} is damaged ({message}); roll back to another version, or ingest again")]
     Damaged {
         /// The file.
         path: PathBuf,
@@ -61,7 +61,7 @@ pub enum Error {
     #[error("invalid query: {0}")]
     BadQuery(String),
     /// No index of that name, or none with a live version.
-    #[error("no index `{name}` (indexes: {}); create it with `genops ingest --index {name} <paths>`", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
+    #[error("no index `{name}` (indexes: {})", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
     UnknownIndex {
         /// The name asked for.
         name: String,

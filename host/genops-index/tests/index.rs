@@ -246,7 +246,7 @@ fn damaged_folders_are_refused_with_the_fix() {
     let cut: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
     std::fs::write(&rows, cut).unwrap();
     let err = IndexVersion::open(&dir).unwrap_err().to_string();
-    assert!(err.contains("3 rows") && err.contains("rollback"), "{err}");
+    assert!(err.contains("3 rows") && err.contains("roll back"), "{err}");
     std::fs::write(&rows, "{not json\n").unwrap();
     let err = IndexVersion::open(&dir).unwrap_err().to_string();
     assert!(err.contains("line 1"), "{err}");

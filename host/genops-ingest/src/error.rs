@@ -34,14 +34,10 @@ pub enum Error {
     #[error("no {exts} files found under {0}; nothing to ingest", exts = crate::read::EXTENSIONS)]
     NothingFound(String),
     /// The chunker is not a chunker.
-    #[error(
-        "{0} is not a chunker plugin; pass a chunker with --chunker (see `genops plugin list`)"
-    )]
+    #[error("{0} is not a chunker plugin; pass a chunker with --chunker")]
     NotAChunker(String),
     /// The embedding model is not an embedding model.
-    #[error(
-        "model `{0}` is not an embedding model; pass one with --model (see `genops models list`)"
-    )]
+    #[error("model `{0}` is not an embedding model; pass one with --model")]
     NotAnEmbedder(String),
     /// A version number that does not exist.
     #[error(transparent)]

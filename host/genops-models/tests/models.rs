@@ -208,8 +208,8 @@ fn bad_inputs_get_clear_errors_and_the_models_keep_serving() {
     let err = m.embed("no-such-model", &["x"]).unwrap_err();
     assert!(matches!(err, Error::UnknownModel { .. }), "{err}");
     assert!(
-        err.to_string()
-            .contains("genops models install no-such-model"),
+        err.to_string().contains("unknown model `no-such-model`")
+            && err.to_string().contains("install it"),
         "{err}"
     );
     assert!(
@@ -290,10 +290,7 @@ fn damaged_model_folders_are_refused_with_the_fix() {
     std::fs::write(dir.join("model.onnx"), &weights).unwrap();
     let err = models.embed(MODEL, &["x"]).unwrap_err();
     assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
-    assert!(
-        err.to_string().contains("genops models install --force"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("reinstall the model"), "{err}");
 
     // Not ONNX at all, with a manifest that matches it: ONNX Runtime's refusal comes back
     // as an error naming the file.

@@ -274,9 +274,7 @@ pub(crate) fn check_grants(manifest: &Manifest) -> Result<(), Error> {
             return Err(Error::ModelUnavailable {
                 plugin: plugin(),
                 model: model.clone(),
-                reason: format!(
-                    "{message}; list the names of installed models (`genops models list`)"
-                ),
+                reason: format!("{message}; grant installed models by name"),
             });
         }
     }

@@ -35,13 +35,13 @@ pub enum Error {
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
     /// The bytes are not WebAssembly at all.
-    #[error("{source_name} is not a WebAssembly file (it does not start with `\\0asm`); give the path of a component built with `genops plugin build`")]
+    #[error("{source_name} is not a WebAssembly file (it does not start with `\\0asm`); give the path of a component built from a plugin's source")]
     NotWasm {
         /// The file or plugin the bytes came from.
         source_name: String,
     },
     /// The bytes are a core module, which cannot carry a WIT world.
-    #[error("{source_name} is a core WebAssembly module, not a component; build it as a component (`genops plugin build` does, or `wasm-tools component new` wraps a core module)")]
+    #[error("{source_name} is a core WebAssembly module, not a component; build it as a component (`wasm-tools component new` wraps a core module)")]
     CoreModule {
         /// The file or plugin the bytes came from.
         source_name: String,
@@ -297,7 +297,7 @@ fn list(items: &[String]) -> String {
 
 fn known(names: &[String]) -> String {
     if names.is_empty() {
-        "no plugins are installed (run `genops plugin install <dir>`, or the setup script)".into()
+        "no plugins are installed".into()
     } else {
         format!("installed: {}", names.join(", "))
     }

@@ -329,7 +329,7 @@ impl Runtime {
             // Only names are grantable: a path would let a manifest reach any folder.
             if let Err(message) = genops_models::check_name(model) {
                 return Err(unavailable(format!(
-                    "{message}; list the names of installed models (`genops models list`)"
+                    "{message}; grant installed models by name"
                 )));
             }
             let Some(models) = &self.inner.models else {
@@ -339,7 +339,7 @@ impl Runtime {
                 Ok(_) => {}
                 Err(genops_models::Error::UnknownModel { installed, .. }) => {
                     return Err(unavailable(format!(
-                        "this host has no model of that name (installed: {}); install it with `genops models install {model}`, or remove it from the manifest",
+                        "this host has no model of that name (installed: {}); install it, or remove it from the manifest",
                         if installed.is_empty() {
                             "none".to_string()
                         } else {

@@ -86,7 +86,7 @@ pub enum Error {
     #[error("index `{0}` already exists")]
     IndexExists(String),
     /// No index has this name.
-    #[error("no index `{name}` (indexes: {}); create it with `genops ingest --index {name} <paths>`", list(.existing))]
+    #[error("no index `{name}` (indexes: {})", list(.existing))]
     UnknownIndex {
         /// The name asked for.
         name: String,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// What the hint at the end of a damaged-file message tells the user to do.
-const REBUILD: &str = "rebuild the index version with `genops ingest`";
+const REBUILD: &str = "ingest the index again to rebuild it";
 
 /// Everything that can go wrong in this crate. Messages are lowercase, say what is wrong and,
 /// where the user can act, what to do.
