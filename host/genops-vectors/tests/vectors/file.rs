@@ -48,7 +48,7 @@ fn a_truncated_file_is_named_with_both_sizes() {
         "{message}"
     );
     assert!(
-        message.ends_with("rebuild the index version with `genops ingest`"),
+        message.ends_with("ingest the index again to rebuild it"),
         "{message}"
     );
 }
