@@ -13,9 +13,13 @@ use std::path::{Path, PathBuf};
 ///   cache.key              the key that authenticates compiled artifacts
 ///   models/<name>/         installed ONNX models
 ///   lib/                   the ONNX Runtime library
-///   indexes/<name>/v<n>/   index versions
-///   indexes/<name>.lock    the per-index ingest lock
+///   indexes/<name>/v<n>/   index versions, recorded by the store relative to the root
+///   indexes/<name>.lock    the per-index ingest lock, taken by genops-ingest
 /// ```
+///
+/// The two index paths are still spelled by genops-store (each version row records its
+/// folder) and genops-ingest (the lock); [`Layout::version_dir`] resolves what the store
+/// recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     root: PathBuf,
@@ -68,16 +72,6 @@ impl Layout {
         self.root.join("lib")
     }
 
-    /// The folder of every index's versions.
-    pub fn indexes(&self) -> PathBuf {
-        self.root.join("indexes")
-    }
-
-    /// One index's folder of versions.
-    pub fn index(&self, name: &str) -> PathBuf {
-        self.indexes().join(name)
-    }
-
     /// A version's folder, from the folder the store records for it (relative to the
     /// data directory, so a data directory can be moved).
     pub fn version_dir(&self, recorded: &str) -> PathBuf {
@@ -100,7 +94,6 @@ mod tests {
             layout.cache_key(),
             layout.models(),
             layout.onnx_runtime(),
-            layout.index("docs"),
             layout.version_dir("indexes/docs/v3"),
         ] {
             assert!(path.starts_with("/data"), "{}", path.display());

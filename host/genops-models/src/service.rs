@@ -839,20 +839,18 @@ mod tests {
     fn slices_stop_near_the_deadline() {
         let items: Vec<u32> = (0..1000).collect();
         let mut slices = Vec::new();
-        let started = Instant::now();
         let out = in_slices(
             &items,
             32,
-            started + Duration::from_millis(100),
+            Instant::now() + Duration::from_millis(100),
             slow(Duration::from_millis(2), &mut slices),
         )
         .unwrap();
-        let took = started.elapsed();
         assert!(out.is_none(), "1000 items of 2 ms cannot fit in 100 ms");
-        assert!(
-            took < Duration::from_millis(400),
-            "stopped after {took:?}, not near its 100 ms deadline"
-        );
+        // Counted in work, not in wall-clock time: 2 s of items were asked for and about
+        // 100 ms of them may run; a noisy machine only makes that fewer.
+        let ran: usize = slices.iter().map(|&(_, n)| n).sum();
+        assert!(ran < items.len() / 2, "ran {ran} of {} items", items.len());
         assert_eq!(slices[0], (0, 4), "the first slice is small");
         assert!(slices.iter().all(|&(_, n)| n <= 32), "{slices:?}");
     }
