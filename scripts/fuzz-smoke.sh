@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of fuzz/ for a short while (FUZZ_SECONDS each, 20 by default), from
+# Runs every fuzz target of tests/fuzz/ for a short while (FUZZ_SECONDS each, 20 by default), from
 # its corpus, as a smoke test that the parsers still hold. The build is cached outside the
 # clone ($GENOPS_CACHE_DIR/target-fuzz), so a warm run costs the fuzzing time and a link.
 # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
@@ -18,7 +18,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   exit 1
 fi
 
-cd fuzz
+cd tests/fuzz
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
@@ -38,7 +38,7 @@ for target in "${targets[@]}"; do
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 >"$scratch.log" 2>&1; then
     tail -n 40 "$scratch.log" >&2
-    echo "error: fuzz target $target failed; the input is in fuzz/artifacts/$target (see docs/fuzzing.md)" >&2
+    echo "error: fuzz target $target failed; the input is in tests/fuzz/artifacts/$target (see docs/fuzzing.md)" >&2
     rm -rf "$scratch"
     exit 1
   fi
