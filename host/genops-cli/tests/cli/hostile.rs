@@ -40,21 +40,15 @@ fn ingest_survives_every_hostile_chunker_mode() {
     let data = data_with(&["chunker-hostile"]);
     let work = tempfile::tempdir().unwrap();
     let docs = docs(work.path());
-    let ingest = |mode: &str| {
-        genops(
-            data.path(),
-            &[
-                "ingest",
-                "-i",
-                "hostile",
-                "--text-only",
-                "--chunker",
-                "chunker-hostile",
-                "--set",
-                &format!("mode={mode}"),
-                docs.to_str().unwrap(),
-            ],
-        )
+    let ingest = |mode: &str, json: bool| {
+        let set = format!("mode={mode}");
+        let mut args = vec!["ingest", "-i", "hostile", "--text-only"];
+        args.extend(["--chunker", "chunker-hostile", "--set", &set]);
+        if json {
+            args.push("--json");
+        }
+        args.push(docs.to_str().unwrap());
+        genops(data.path(), &args)
     };
     for (mode, needle) in [
         ("panic", "hostile plugin panicked on purpose"),
@@ -71,7 +65,7 @@ fn ingest_survives_every_hostile_chunker_mode() {
         ("mid-char", "chunker-hostile"),
         ("reversed", "after its end"),
     ] {
-        let stderr = contained(&format!("ingest {mode}"), ingest(mode), needle);
+        let stderr = contained(&format!("ingest {mode}"), ingest(mode, false), needle);
         assert!(
             !stderr.contains("thread 'main' panicked"),
             "{mode}: {stderr}"
@@ -84,20 +78,7 @@ fn ingest_survives_every_hostile_chunker_mode() {
         );
     }
     // The store is intact: a well-behaved run afterwards succeeds.
-    let report: Value = serde_json::from_str(&ok(genops(
-        data.path(),
-        &[
-            "ingest",
-            "-i",
-            "hostile",
-            "--text-only",
-            "--chunker",
-            "chunker-hostile",
-            "--json",
-            docs.to_str().unwrap(),
-        ],
-    )))
-    .unwrap();
+    let report: Value = serde_json::from_str(&ok(ingest("whole", true))).unwrap();
     assert_eq!(report["documents"], 2, "{report}");
 }
 
