@@ -1,13 +1,19 @@
 //! The composition root: configuration, store, models, runtime and catalog, each built once.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use genops_index::{LiveLocation, OpenOnUse};
 
 use genops_models::{ModelStore, Models};
 use genops_runtime::{Catalog, CompileCache, Runtime};
 use genops_store::{Store, StoreOptions};
 
 use crate::{Config, Error, Layout};
+
+/// Where every index's live version was when it was opened, and the opened versions.
+type Live = (BTreeMap<String, LiveLocation>, Arc<OpenOnUse>);
 
 /// One genops installation: a data directory and its configuration, with the parts that
 /// work on it built on first use and then shared. Front ends hold one `App` for their
@@ -18,6 +24,9 @@ pub struct App {
     models: OnceLock<Models>,
     runtime: OnceLock<Runtime>,
     store: tokio::sync::OnceCell<Store>,
+    /// The live versions retrievers search, with where they were when opened: reused while
+    /// no index moves, so a long-running front end does not reopen them per search.
+    live: Mutex<Option<Live>>,
 }
 
 impl App {
@@ -44,6 +53,7 @@ impl App {
             models: OnceLock::new(),
             runtime: OnceLock::new(),
             store: tokio::sync::OnceCell::new(),
+            live: Mutex::new(None),
         }
     }
 
@@ -109,6 +119,24 @@ impl App {
             })
             .await
             .map_err(Error::from)
+    }
+
+    /// The live version of every index, opened on first use, as the runtime offers them to
+    /// retrievers. Read from the store each time; the opened versions are kept until an
+    /// index's live version moves (an ingest or a rollback), and then reopened.
+    pub async fn live_indexes(&self) -> Result<Arc<OpenOnUse>, Error> {
+        let locations = genops_ingest::live_locations(self.store().await?, self.data_dir()).await?;
+        let runtime = self.runtime()?;
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((known, resolver)) = live.as_ref() {
+            if *known == locations {
+                return Ok(resolver.clone());
+            }
+        }
+        let resolver = Arc::new(OpenOnUse::new(locations.clone()));
+        runtime.set_indexes(Some(resolver.clone()));
+        *live = Some((locations, resolver.clone()));
+        Ok(resolver)
     }
 
     /// Closes the store if it was opened; call before the process exits so SQLite

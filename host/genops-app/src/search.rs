@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use genops_index::{Filter, OpenOnUse};
+use genops_index::Filter;
 use genops_runtime::typed::Retriever;
 use genops_runtime::{Plugin, Query, TypedPlugin, TypedSession};
-use genops_search::{IndexInfo, SearchIndex};
+use genops_search::{IndexInfo, Indexes, SearchIndex};
 use serde::Serialize;
 
 use crate::{App, Error};
@@ -69,17 +69,13 @@ impl App {
         overrides: BTreeMap<String, String>,
     ) -> Result<Searcher, Error> {
         let runtime = self.runtime()?;
-        let locations = genops_ingest::live_locations(self.store().await?, self.data_dir()).await?;
-        runtime.set_indexes(Some(Arc::new(OpenOnUse::new(locations))));
+        let resolver = self.live_indexes().await?;
         let resolved = self.resolve_plugin(retriever)?;
         let index = index.to_string();
         blocking(move || {
             let plugin = runtime.load_file(&resolved.component, resolved.manifest)?;
             let plugin = crate::plugins::typed::<Retriever>(plugin, "--retriever")?;
             plugin.check_config(&overrides)?;
-            let resolver = runtime
-                .indexes()
-                .ok_or_else(|| Error::Task("the runtime lost its indexes while loading".into()))?;
             let index = resolver.resolve(&index)?;
             Ok(Searcher {
                 plugin,

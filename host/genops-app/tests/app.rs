@@ -79,3 +79,15 @@ async fn a_postgres_store_url_is_refused_clearly_and_nothing_is_created() {
     assert!(!text.contains("secret"), "{text}");
     assert!(!app.layout().database().exists());
 }
+
+#[tokio::test]
+async fn live_indexes_are_opened_once_while_no_index_moves() {
+    let (_dir, app) = app();
+    let first = app.live_indexes().await.unwrap();
+    let again = app.live_indexes().await.unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "reopened with nothing moved"
+    );
+    app.close().await;
+}
